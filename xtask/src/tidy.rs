@@ -22,82 +22,93 @@ const ENGINE_FORBIDDEN_PREFIXES: &[&str] = &["aws-", "lambda_runtime"];
 /// Leaves of the graph: nothing may depend on them.
 const LEAVES: &[&str] = &["cli", "lambda", "xtask"];
 
-/// Dependency graph of the resolved workspace, by package name.
+/// What the rules look at. Transitive closures come from `cargo tree -p`,
+/// which resolves features for that one crate alone: a feature that a binary
+/// turns on (say `state-store/aws` in `lambda`) must not count against
+/// `ingest-core`, as `cargo metadata`'s workspace-unified graph would.
 struct Graph {
-    /// Package name to its normal and build dependencies (never dev).
+    /// Crate name to every package in its normal and build closure.
+    closures: BTreeMap<String, BTreeSet<String>>,
+    /// Crate name to its direct normal and build dependencies.
     runtime_deps: BTreeMap<String, BTreeSet<String>>,
-    /// Package name to every dependency, dev included.
+    /// Crate name to every direct dependency, dev included.
     all_deps: BTreeMap<String, BTreeSet<String>>,
     /// Workspace members and whether each may be published.
     members: BTreeMap<String, bool>,
 }
 
 impl Graph {
-    fn from_metadata(meta: &Value) -> Graph {
-        let mut id_to_name = BTreeMap::new();
-        for pkg in meta["packages"].as_array().into_iter().flatten() {
-            id_to_name.insert(
-                pkg["id"].as_str().unwrap_or_default().to_owned(),
-                pkg["name"].as_str().unwrap_or_default().to_owned(),
-            );
-        }
+    fn load() -> Graph {
+        let meta = workspace_metadata();
         let member_ids: BTreeSet<&str> = meta["workspace_members"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        let mut members = BTreeMap::new();
+        let mut graph = Graph {
+            closures: BTreeMap::new(),
+            runtime_deps: BTreeMap::new(),
+            all_deps: BTreeMap::new(),
+            members: BTreeMap::new(),
+        };
         for pkg in meta["packages"].as_array().into_iter().flatten() {
-            if member_ids.contains(pkg["id"].as_str().unwrap_or_default()) {
-                // `publish: []` means "never"; null means "anywhere".
-                let publishable = !matches!(&pkg["publish"], Value::Array(a) if a.is_empty());
-                members.insert(
-                    pkg["name"].as_str().unwrap_or_default().to_owned(),
-                    publishable,
-                );
+            if !member_ids.contains(pkg["id"].as_str().unwrap_or_default()) {
+                continue;
             }
-        }
-        let mut runtime_deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut all_deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for node in meta["resolve"]["nodes"].as_array().into_iter().flatten() {
-            let from = id_to_name[node["id"].as_str().unwrap_or_default()].clone();
-            for dep in node["deps"].as_array().into_iter().flatten() {
-                let to = id_to_name[dep["pkg"].as_str().unwrap_or_default()].clone();
-                let runtime = dep["dep_kinds"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|k| k["kind"].as_str() != Some("dev"));
-                if runtime {
-                    runtime_deps
-                        .entry(from.clone())
+            let name = pkg["name"].as_str().unwrap_or_default().to_owned();
+            // `publish: []` means "never"; null means "anywhere".
+            let publishable = !matches!(&pkg["publish"], Value::Array(a) if a.is_empty());
+            graph.members.insert(name.clone(), publishable);
+            for dep in pkg["dependencies"].as_array().into_iter().flatten() {
+                let dep_name = dep["name"].as_str().unwrap_or_default().to_owned();
+                if dep["kind"].as_str() != Some("dev") {
+                    graph
+                        .runtime_deps
+                        .entry(name.clone())
                         .or_default()
-                        .insert(to.clone());
+                        .insert(dep_name.clone());
                 }
-                all_deps.entry(from.clone()).or_default().insert(to);
+                graph
+                    .all_deps
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(dep_name);
             }
         }
-        Graph {
-            runtime_deps,
-            all_deps,
-            members,
+        for krate in PURE_CRATES.iter().chain([&ENGINE]) {
+            graph
+                .closures
+                .insert((*krate).to_owned(), cargo_tree_closure(krate));
         }
+        graph
     }
 
-    /// Every package reachable from `root` through runtime edges.
     fn runtime_closure(&self, root: &str) -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![root.to_owned()];
-        while let Some(next) = stack.pop() {
-            for dep in self.runtime_deps.get(&next).into_iter().flatten() {
-                if seen.insert(dep.clone()) {
-                    stack.push(dep.clone());
-                }
-            }
-        }
-        seen
+        self.closures.get(root).cloned().unwrap_or_default()
     }
+}
+
+/// Package names in the normal and build dependency tree of one crate.
+fn cargo_tree_closure(krate: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .args(["tree", "--locked", "-p", krate, "-e", "normal,build"])
+        .args(["--prefix", "none", "--format", "{p}"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "cargo tree -p {krate} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != krate)
+        .map(str::to_owned)
+        .collect()
 }
 
 fn violations(graph: &Graph) -> Vec<String> {
@@ -159,7 +170,7 @@ fn workspace_metadata() -> Value {
 
 #[test]
 fn workspace_follows_the_dependency_rules() {
-    let graph = Graph::from_metadata(&workspace_metadata());
+    let graph = Graph::load();
     for krate in [
         "adf-md",
         "jira-client",
@@ -183,7 +194,7 @@ fn workspace_follows_the_dependency_rules() {
 
 #[test]
 fn published_crates_are_publishable_and_the_rest_are_not() {
-    let graph = Graph::from_metadata(&workspace_metadata());
+    let graph = Graph::load();
     for (name, publishable) in &graph.members {
         let expected = PUBLISHED_CRATES.contains(&name.as_str());
         assert_eq!(*publishable, expected, "publish setting of {name}");
@@ -194,7 +205,6 @@ fn published_crates_are_publishable_and_the_rest_are_not() {
 /// and check that each one is reported.
 #[test]
 fn forbidden_edges_are_reported() {
-    let meta = workspace_metadata();
     let cases = [
         ("adf-md", "tokio", "adf-md is pure"),
         ("normalize", "aws-sdk-s3", "normalize is pure"),
@@ -208,7 +218,10 @@ fn forbidden_edges_are_reported() {
         ("xtask", "adf-md", "xtask depends on workspace crate"),
     ];
     for (from, to, message) in cases {
-        let mut graph = Graph::from_metadata(&meta);
+        let mut graph = Graph::load();
+        if let Some(closure) = graph.closures.get_mut(from) {
+            closure.insert(to.to_owned());
+        }
         graph
             .runtime_deps
             .entry(from.to_owned())

@@ -5,3 +5,9 @@
 //! by `nextPageToken`, hydrates issues with bulk fetch, completes truncated
 //! comment and changelog lists, and honours Jira's rate-limit headers.
 #![warn(missing_docs)]
+
+mod secret;
+mod token_sink;
+
+pub use secret::Secret;
+pub use token_sink::{RefreshTokenSink, SinkError};
