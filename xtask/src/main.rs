@@ -4,10 +4,17 @@
 //! installs what the tests need when it is missing, starts the local AWS
 //! emulator for the duration, and stops it again whatever happens.
 
+mod demo;
+mod deploy;
+mod dist;
+mod elf;
+mod infra_test;
+mod lambda_zip;
 mod moto;
 mod terraform;
 mod tidy;
 mod util;
+mod venv;
 
 use std::process::ExitCode;
 
@@ -42,10 +49,10 @@ fn run(args: &[String]) -> Result<()> {
     };
     match command.as_str() {
         "test" => test(rest),
-        "demo" | "dist" | "deploy" | "destroy" => bail!(
-            "`cargo xtask {command}` is not built yet: it arrives with the CLI, Lambda and \
-             infrastructure issues; `cargo xtask test` works today"
-        ),
+        "dist" => dist::main(rest),
+        "deploy" => deploy::deploy_main(rest),
+        "destroy" => deploy::destroy_main(rest),
+        "demo" => demo::main(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())
@@ -68,10 +75,14 @@ fn test(args: &[String]) -> Result<()> {
     util::step("cargo fmt --check");
     util::cargo(&["fmt", "--all", "--check"])?;
 
+    // `--all-features` everywhere: the AWS backends (state-store's `aws`
+    // feature) and every optional part are linted and tested, and all steps
+    // share one feature set, so nothing is compiled twice.
     util::step("cargo clippy (warnings denied)");
     util::cargo(&[
         "clippy",
         "--workspace",
+        "--all-features",
         "--all-targets",
         "--locked",
         "--",
@@ -92,10 +103,21 @@ fn test(args: &[String]) -> Result<()> {
         env.extend(tf.env());
     }
 
+    // With moto running: terraform test, checkov, the Lambda package, and a
+    // real apply/verify/destroy against moto. It runs before the workspace
+    // tests so that the test runner's summary closes the output.
+    match &tf {
+        Some(tf) => infra_test::run(&root, tf, &env)?,
+        None => eprintln!("xtask: warning: terraform is not installed; the infra step is skipped"),
+    }
+
     // Doc tests first: the closing line of the run is then the main test
     // runner's summary, which is what CI reads.
     util::step("doc tests");
-    util::cargo_with_env(&["test", "--workspace", "--locked", "--doc"], &env)?;
+    util::cargo_with_env(
+        &["test", "--workspace", "--all-features", "--locked", "--doc"],
+        &env,
+    )?;
     util::step("workspace tests");
     if util::has_nextest() {
         util::cargo_with_env(
@@ -103,6 +125,7 @@ fn test(args: &[String]) -> Result<()> {
                 "nextest",
                 "run",
                 "--workspace",
+                "--all-features",
                 "--locked",
                 "--no-tests=fail",
             ],
@@ -113,6 +136,7 @@ fn test(args: &[String]) -> Result<()> {
             &[
                 "test",
                 "--workspace",
+                "--all-features",
                 "--locked",
                 "--lib",
                 "--bins",

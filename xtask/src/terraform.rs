@@ -35,9 +35,11 @@ pub(crate) fn prepare(root: &Path) -> Result<Option<Terraform>> {
         );
         return Ok(None);
     }
-    let cli_config = match std::env::var_os("TF_CLI_CONFIG_FILE") {
-        Some(existing) => Some(PathBuf::from(existing)),
-        None => match find_mirror() {
+    // A TF_CLI_CONFIG_FILE that names no file (some shells export one by
+    // default) would make Terraform fall back to the unreachable registry.
+    let cli_config = match std::env::var_os("TF_CLI_CONFIG_FILE").map(PathBuf::from) {
+        Some(existing) if existing.is_file() => Some(existing),
+        _ => match find_mirror() {
             Some(mirror) => Some(write_cli_config(root, &mirror)?),
             None => None,
         },

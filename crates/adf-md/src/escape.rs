@@ -1,0 +1,369 @@
+//! Context-aware escaping of text, code spans, link destinations and HTML.
+//!
+//! The rules escape as little as possible: every needless backslash is a
+//! token in an embedding, so a character is escaped only where CommonMark or
+//! GFM could read it as syntax.
+
+/// CommonMark's punctuation class, approximated: ASCII punctuation plus any
+/// non-ASCII character that is neither alphanumeric nor whitespace (Unicode
+/// punctuation and symbols, which CommonMark 0.31 also counts).
+pub(crate) fn is_punct(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_punctuation()
+    } else {
+        !c.is_alphanumeric() && !c.is_whitespace()
+    }
+}
+
+/// Escapes text for an inline context. `before` and `after` are the raw
+/// characters that surround `s` in the same line (`None` at a boundary that is
+/// not known, which makes the rules conservative).
+pub(crate) fn inline(s: &str, before: Option<char>, after: Option<char>, out: &mut String) {
+    out.reserve(s.len() + 4);
+    // Every character that may need escaping is ASCII, so the text is copied
+    // in chunks between those bytes.
+    let b = s.as_bytes();
+    let mut last = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if !matches!(
+            c,
+            b'*' | b'`' | b'[' | b']' | b'\\' | b'_' | b'<' | b'&' | b'~' | b'\0' | b'\r' | b'\n'
+        ) {
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        last = i + 1;
+        let rest = &s[i + 1..];
+        let prev = s[..i].chars().next_back().or(before);
+        let next = rest.chars().next().or(after);
+        match c {
+            b'*' | b'`' | b'[' | b']' => {
+                out.push('\\');
+                out.push(char::from(c));
+            }
+            b'\\' => {
+                // A backslash escapes only ASCII punctuation and ends a line as
+                // a hard break; whitespace after it may be hoisted away later,
+                // and an unknown neighbour may be a delimiter, so those cases
+                // are escaped too.
+                let needs = match rest.chars().next() {
+                    Some(n) => n.is_ascii_punctuation() || rest.trim_end().is_empty(),
+                    None => true,
+                };
+                out.push_str(if needs { "\\\\" } else { "\\" });
+            }
+            b'_' => {
+                // Underscore emphasis cannot open or close inside a word.
+                let intraword = prev.is_some_and(char::is_alphanumeric)
+                    && next.is_some_and(char::is_alphanumeric);
+                out.push_str(if intraword { "_" } else { "\\_" });
+            }
+            b'<' => {
+                let risky =
+                    next.is_none_or(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
+                out.push_str(if risky { "\\<" } else { "<" });
+            }
+            b'&' => out.push_str(if entity_like(rest) { "\\&" } else { "&" }),
+            b'~' => {
+                // cmark-gfm strikes through between single tildes too.
+                // Whitespace at the edge of the text may be hoisted outside
+                // a delimiter later, so only inner whitespace counts.
+                let free = prev.is_some_and(char::is_whitespace)
+                    && next.is_some_and(char::is_whitespace)
+                    && !s[..i].trim_end().is_empty()
+                    && !rest.trim_start().is_empty();
+                out.push_str(if free { "~" } else { "\\~" });
+            }
+            b'\0' => out.push('\u{FFFD}'),
+            _ => out.push(' '),
+        }
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Whether the text after an `&` would be read as an entity or numeric
+/// character reference.
+fn entity_like(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    if b.first() == Some(&b'#') {
+        let hex = matches!(b.get(1), Some(b'x' | b'X'));
+        let start = if hex { 2 } else { 1 };
+        let mut j = start;
+        while j < b.len()
+            && j - start < 8
+            && (if hex {
+                b[j].is_ascii_hexdigit()
+            } else {
+                b[j].is_ascii_digit()
+            })
+        {
+            j += 1;
+        }
+        return j > start && b.get(j) == Some(&b';');
+    }
+    let mut j = 0;
+    while j < b.len() && j < 40 && b[j].is_ascii_alphanumeric() {
+        j += 1;
+    }
+    j > 0 && b[0].is_ascii_alphabetic() && b.get(j) == Some(&b';')
+}
+
+/// Where a backslash must be inserted so that a line of paragraph text is not
+/// read as block syntax (heading, list item, quote, thematic break, setext
+/// underline). The line has no leading spaces or tabs. Our own inline syntax
+/// never starts with one of these characters, so the check can run on the
+/// rendered line.
+pub(crate) fn line_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let first = *b.first()?;
+    // Some parsers (pulldown-cmark) accept any Unicode whitespace, NBSP
+    // included, after a block marker; escaping for those too costs little.
+    let blank_after = |j: usize| {
+        line.get(j..)
+            .is_none_or(|r| r.chars().next().is_none_or(char::is_whitespace))
+    };
+    match first {
+        b'#' => {
+            let n = b.iter().take_while(|&&c| c == b'#').count();
+            (n <= 6 && blank_after(n)).then_some(0)
+        }
+        b'+' => blank_after(1).then_some(0),
+        b'-' => {
+            // Bullet, thematic break (`- - -`) or setext underline (`--`).
+            let only = line.chars().all(|c| c == '-' || c.is_whitespace());
+            (blank_after(1) || only).then_some(0)
+        }
+        b'=' => {
+            let t = line.trim_end();
+            t.bytes().all(|c| c == b'=').then_some(0)
+        }
+        b'>' => Some(0),
+        b'0'..=b'9' => {
+            let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+            (n <= 9 && matches!(b.get(n), Some(b'.' | b')')) && blank_after(n + 1)).then_some(n)
+        }
+        _ => None,
+    }
+}
+
+/// Renders a code span whose delimiter is longer than any backtick run in
+/// the content, with padding where CommonMark would otherwise strip or merge.
+pub(crate) fn code_span(content: &str, out: &mut String) {
+    let content: std::borrow::Cow<'_, str> = if content.contains(['\n', '\r', '\0']) {
+        content
+            .replace("\r\n", " ")
+            .replace(['\n', '\r'], " ")
+            .replace('\0', "\u{FFFD}")
+            .into()
+    } else {
+        content.into()
+    };
+    let longest = longest_run(&content, '`');
+    let fence = "`".repeat(longest + 1);
+    let all_space = content.bytes().all(|c| c == b' ');
+    let pad = content.starts_with('`')
+        || content.ends_with('`')
+        || (!all_space && content.starts_with(' ') && content.ends_with(' '));
+    out.push_str(&fence);
+    if pad {
+        out.push(' ');
+    }
+    out.push_str(&content);
+    if pad {
+        out.push(' ');
+    }
+    out.push_str(&fence);
+}
+
+/// Length of the longest run of `c` in `s`.
+pub(crate) fn longest_run(s: &str, c: char) -> usize {
+    let mut best = 0;
+    let mut cur = 0;
+    for x in s.chars() {
+        if x == c {
+            cur += 1;
+            best = best.max(cur);
+        } else {
+            cur = 0;
+        }
+    }
+    best
+}
+
+/// A link or image destination: raw when safe, else in `<…>` form.
+pub(crate) fn destination(url: &str, out: &mut String) {
+    let mut depth: i64 = 0;
+    let mut balanced = true;
+    for c in url.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    balanced = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    let needs_angle = url.is_empty()
+        || !balanced
+        || depth != 0
+        || url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if needs_angle {
+        out.push('<');
+        for c in url.chars() {
+            match c {
+                '<' | '>' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\n' | '\r' => out.push_str("%0A"),
+                '\0' => out.push('\u{FFFD}'),
+                _ => out.push(c),
+            }
+        }
+        out.push('>');
+    } else {
+        escape_backslash_punct(url, out);
+    }
+}
+
+/// Doubles a backslash that precedes ASCII punctuation, where it would
+/// otherwise act as an escape inside a destination or title.
+fn escape_backslash_punct(s: &str, out: &mut String) {
+    let mut iter = s.chars().peekable();
+    while let Some(c) = iter.next() {
+        if c == '\\' && iter.peek().is_none_or(char::is_ascii_punctuation) {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// A link title in double quotes.
+pub(crate) fn title(t: &str, out: &mut String) {
+    out.push_str(" \"");
+    for c in t.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            '\0' => out.push('\u{FFFD}'),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Whether `url` can be written as an autolink `<url>`: an absolute URI with
+/// a scheme and no whitespace, `<`, `>` or control characters.
+pub(crate) fn is_autolink(url: &str) -> bool {
+    let Some(colon) = url.find(':') else {
+        return false;
+    };
+    let scheme = &url[..colon];
+    let scheme_ok = (2..=32).contains(&scheme.len())
+        && scheme.as_bytes()[0].is_ascii_alphabetic()
+        && scheme
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'));
+    scheme_ok
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        // Backslashes are literal in autolinks but some renderers disagree.
+        && !url.contains('\\')
+}
+
+/// Escapes `&`, `<` and `>` for text inside HTML we emit ourselves.
+pub(crate) fn html(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            '\0' => out.push('\u{FFFD}'),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &str) -> String {
+        let mut o = String::new();
+        inline(s, None, None, &mut o);
+        o
+    }
+
+    #[test]
+    fn leaves_harmless_characters_alone() {
+        assert_eq!(esc("snake_case and a_b"), "snake_case and a_b");
+        assert_eq!(esc("C:\\path"), "C:\\path");
+        assert_eq!(esc("R&D a < b ~ c"), "R&D a < b ~ c");
+        assert_eq!(esc(" ~ "), " \\~ ");
+        assert_eq!(esc(":smile: @me #1"), ":smile: @me #1");
+    }
+
+    #[test]
+    fn escapes_syntax_characters() {
+        assert_eq!(esc("*a* [b] `c`"), "\\*a\\* \\[b\\] \\`c\\`");
+        assert_eq!(esc("_x_"), "\\_x\\_");
+        assert_eq!(esc("&copy; &#169;"), "\\&copy; \\&#169;");
+        assert_eq!(esc("<div> ~5"), "\\<div> \\~5");
+        assert_eq!(esc("a\\*"), "a\\\\\\*");
+        assert_eq!(esc("end\\"), "end\\\\");
+        assert_eq!(esc("sp\\ "), "sp\\\\ ");
+    }
+
+    #[test]
+    fn line_start_rules() {
+        assert_eq!(line_start("# foo"), Some(0));
+        assert_eq!(line_start("#\u{a0}nbsp"), Some(0));
+        assert_eq!(line_start("#hashtag"), None);
+        assert_eq!(line_start("####### seven"), None);
+        assert_eq!(line_start("- item"), Some(0));
+        assert_eq!(line_start("-x"), None);
+        assert_eq!(line_start("--"), Some(0));
+        assert_eq!(line_start("+ x"), Some(0));
+        assert_eq!(line_start("2024. year"), Some(4));
+        assert_eq!(line_start("1) paren"), Some(1));
+        assert_eq!(line_start("1.5 liters"), None);
+        assert_eq!(line_start("> quote"), Some(0));
+        assert_eq!(line_start("==="), Some(0));
+        assert_eq!(line_start("=> arrow"), None);
+    }
+
+    #[test]
+    fn code_spans_pick_safe_fences() {
+        let mut o = String::new();
+        code_span("use `npm` here", &mut o);
+        assert_eq!(o, "``use `npm` here``");
+        o.clear();
+        code_span(" padded ", &mut o);
+        assert_eq!(o, "`  padded  `");
+        o.clear();
+        code_span("`x", &mut o);
+        assert_eq!(o, "`` `x ``");
+    }
+
+    #[test]
+    fn destinations() {
+        let mut o = String::new();
+        destination("https://e.com/a_(b)", &mut o);
+        assert_eq!(o, "https://e.com/a_(b)");
+        o.clear();
+        destination("a b)", &mut o);
+        assert_eq!(o, "<a b)>");
+        assert!(is_autolink("https://x.y/z"));
+        assert!(!is_autolink("x y"));
+        assert!(!is_autolink("/relative"));
+    }
+}

@@ -1,0 +1,863 @@
+//! Rendering a run of inline nodes: mark merging across adjacent nodes,
+//! whitespace hoisting, delimiter flanking and escaping.
+//!
+//! ADF marks are flat per node while Markdown delimiters nest, so a run is
+//! rendered as a whole: a stack of open marks is kept, marks that continue
+//! stay open, and the marks that run longest open first (outermost).
+
+use std::borrow::Cow;
+
+use crate::escape;
+
+/// A mark that renders to syntax. Marks that render to nothing are dropped
+/// before they get here.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Mk {
+    /// Index into [`Run::links`].
+    Link(u32),
+    Strong,
+    Em,
+    Strike,
+    Sub,
+    Sup,
+}
+
+impl Mk {
+    fn rank(self) -> u32 {
+        match self {
+            Mk::Link(_) => 0,
+            Mk::Strong => 1,
+            Mk::Em => 2,
+            Mk::Strike => 3,
+            Mk::Sub => 4,
+            Mk::Sup => 5,
+        }
+    }
+
+    /// The delimiter character for marks that follow CommonMark's flanking
+    /// rules.
+    fn delim(self) -> Option<char> {
+        match self {
+            Mk::Strong | Mk::Em => Some('*'),
+            Mk::Strike => Some('~'),
+            _ => None,
+        }
+    }
+}
+
+/// One piece of inline content.
+#[derive(Debug, Clone)]
+pub(crate) enum Piece<'a> {
+    /// Raw text, escaped when rendered.
+    Text(Cow<'a, str>),
+    /// Code-span content.
+    Code(Cow<'a, str>),
+    /// Markdown emitted verbatim (images, autolinks).
+    Raw(String),
+    /// An HTML comment, moved off the line start when rendered.
+    Comment(String),
+    /// A hard break.
+    Break,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Item<'a> {
+    piece: Piece<'a>,
+    marks: Vec<Mk>,
+}
+
+/// A sequence of inline items with their mark sets.
+#[derive(Debug, Default)]
+pub(crate) struct Run<'a> {
+    items: Vec<Item<'a>>,
+    links: Vec<(String, Option<String>)>,
+}
+
+impl<'a> Run<'a> {
+    /// The mark for a link; adjacent nodes with the same link share it.
+    pub(crate) fn link(&mut self, href: &str, title: Option<&str>) -> Mk {
+        if let Some((h, t)) = self.links.last()
+            && h == href
+            && t.as_deref() == title
+        {
+            return Mk::Link(index(self.links.len() - 1));
+        }
+        self.links.push((href.to_owned(), title.map(str::to_owned)));
+        Mk::Link(index(self.links.len() - 1))
+    }
+
+    /// Appends a piece with a mark set (any order, duplicates allowed).
+    pub(crate) fn push(&mut self, piece: Piece<'a>, marks: &[Mk]) {
+        let mut m = marks.to_vec();
+        if m.len() > 1 {
+            m.sort_by_key(|x| x.rank());
+            m.dedup_by_key(|x| x.rank());
+        }
+        self.items.push(Item { piece, marks: m });
+    }
+
+    /// Appends text, turning `\n` (and CR/CRLF) into hard breaks.
+    pub(crate) fn push_text(&mut self, text: impl Into<Cow<'a, str>>, marks: &[Mk]) {
+        let text = text.into();
+        if !text.contains(['\n', '\r']) {
+            if !text.is_empty() {
+                self.push(Piece::Text(text), marks);
+            }
+            return;
+        }
+        let norm = text.replace("\r\n", "\n").replace('\r', "\n");
+        for (i, part) in norm.split('\n').enumerate() {
+            if i > 0 {
+                self.push(Piece::Break, marks);
+            }
+            if !part.is_empty() {
+                self.push(Piece::Text(Cow::Owned(part.to_owned())), marks);
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Adds `mark` to every item (used for heading text in table cells and
+    /// for captions).
+    pub(crate) fn add_mark(&mut self, mark: Mk) {
+        for it in &mut self.items {
+            if !it.marks.contains(&mark) {
+                it.marks.push(mark);
+                it.marks.sort_by_key(|x| x.rank());
+            }
+        }
+    }
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// Where the run is rendered; decides what a hard break becomes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Ctx {
+    /// Paragraph or list-item text: `\` + newline, line-start escaping.
+    Para,
+    /// Heading: a break is a space.
+    Heading,
+    /// Caption: a break is a space, line-start escaping applies.
+    Caption,
+    /// Table cell: a break is `<br>`.
+    Cell,
+}
+
+/// The rendered Markdown of a run and whether something had to be dropped.
+pub(crate) struct Rendered {
+    pub(crate) text: String,
+    pub(crate) lossy: bool,
+}
+
+/// Renders a run. The result has no leading or trailing spaces and, outside
+/// [`Ctx::Para`], no newline.
+pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
+    let Run { mut items, links } = run;
+    // Fast path for the common single-line run with no link at its start:
+    // no line splitting and no copy of the rendered text.
+    if !items.iter().any(|i| matches!(i.piece, Piece::Break))
+        && !items
+            .first()
+            .is_some_and(|i| matches!(i.marks.first(), Some(Mk::Link(_))))
+    {
+        items.retain(|i| !matches!(&i.piece, Piece::Text(t) if t.is_empty()));
+        let mut lossy = false;
+        let mut text = render_line(items, &links, ctx, html, &mut lossy);
+        let end = text.trim_end_matches([' ', '\t']).len();
+        text.truncate(end);
+        let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
+        if lead > 0 {
+            text.drain(..lead);
+        }
+        if matches!(ctx, Ctx::Para | Ctx::Caption)
+            && let Some(at) = escape::line_start(&text)
+        {
+            text.insert(at, '\\');
+        }
+        return Rendered { text, lossy };
+    }
+    let mut lines: Vec<Vec<Item<'_>>> = vec![Vec::new()];
+    for it in items {
+        match it.piece {
+            Piece::Break if matches!(ctx, Ctx::Heading | Ctx::Caption) => {
+                let line = lines.last_mut().expect("lines is never empty");
+                let marks = line.last().map(|i| i.marks.clone()).unwrap_or_default();
+                line.push(Item {
+                    piece: Piece::Text(Cow::Borrowed(" ")),
+                    marks,
+                });
+            }
+            Piece::Break => lines.push(Vec::new()),
+            Piece::Text(ref t) if t.is_empty() => {}
+            _ => lines.last_mut().expect("lines is never empty").push(it),
+        }
+    }
+    let blank = |l: &Vec<Item<'_>>| {
+        l.iter()
+            .all(|i| matches!(&i.piece, Piece::Text(t) if t.trim_matches([' ', '\t']).is_empty()))
+    };
+    // A break at the start or end of a paragraph carries no text; a trailing
+    // `\` would even show as a literal backslash.
+    let start = lines.iter().position(|l| !blank(l)).unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !blank(l))
+        .map_or(start, |e| e + 1);
+    let mut lossy = false;
+    let mut out = String::new();
+    for (n, line) in lines.into_iter().enumerate().skip(start).take(end - start) {
+        if n > start {
+            match ctx {
+                Ctx::Para => out.push_str("\\\n"),
+                _ if html => out.push_str("<br>"),
+                _ => out.push(' '),
+            }
+        }
+        let para = matches!(ctx, Ctx::Para | Ctx::Caption);
+        // Kept only when a paragraph opens with a link, for the check below.
+        let backup = (para
+            && n == start
+            && line
+                .first()
+                .is_some_and(|i| matches!(i.marks.first(), Some(Mk::Link(_)))))
+        .then(|| line.clone());
+        let mut rendered = render_line(line, &links, ctx, html, &mut lossy);
+        if let Some(mut items) = backup
+            && looks_like_ref_def(rendered.trim_start_matches([' ', '\t']))
+        {
+            // Block parsing sees a `]` inside a code span in the link text
+            // and reads `[`]:`](u)` as a link reference definition. Such code
+            // is escaped as plain text instead.
+            for it in &mut items {
+                if let Piece::Code(c) = &mut it.piece
+                    && c.contains(']')
+                {
+                    it.piece = Piece::Text(std::mem::take(c));
+                    lossy = true;
+                }
+            }
+            rendered = render_line(items, &links, ctx, html, &mut lossy);
+        }
+        let trimmed = rendered.trim_matches([' ', '\t']);
+        if para && let Some(at) = escape::line_start(trimmed) {
+            out.push_str(&trimmed[..at]);
+            out.push('\\');
+            out.push_str(&trimmed[at..]);
+        } else {
+            out.push_str(trimmed);
+        }
+    }
+    Rendered { text: out, lossy }
+}
+
+/// Whether a line would be read as a link reference definition label:
+/// `[` ... first unescaped `]` directly followed by `:`.
+fn looks_like_ref_def(line: &str) -> bool {
+    let mut chars = line.strip_prefix('[').map(str::chars);
+    let Some(chars) = chars.as_mut() else {
+        return false;
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' => return false,
+            ']' => return chars.next() == Some(':'),
+            _ => {}
+        }
+    }
+    false
+}
+
+#[derive(Debug, Clone)]
+enum Tok {
+    Open(Mk, usize),
+    Close(Mk, usize),
+    Text(String),
+    Lit(String),
+}
+
+fn render_line(
+    mut items: Vec<Item<'_>>,
+    links: &[(String, Option<String>)],
+    ctx: Ctx,
+    html: bool,
+    lossy: &mut bool,
+) -> String {
+    // 1. Merge neighbours with equal mark sets so escaping sees whole words
+    //    and adjacent code nodes become one code span.
+    items.dedup_by(|next, prev| {
+        if prev.marks != next.marks {
+            return false;
+        }
+        match (&mut prev.piece, &next.piece) {
+            (Piece::Text(a), Piece::Text(b)) | (Piece::Code(a), Piece::Code(b)) => {
+                a.to_mut().push_str(b);
+                true
+            }
+            _ => false,
+        }
+    });
+
+    // 2. An HTML comment at the start of a line would open an HTML block that
+    //    swallows the rest of the line, so move leading comments to the end.
+    let lead = items
+        .iter()
+        .take_while(|i| matches!(i.piece, Piece::Comment(_)))
+        .count();
+    if lead > 0 && lead < items.len() {
+        items.rotate_left(lead);
+    }
+
+    // 3. Links whose text is the URL become autolinks; empty link text
+    //    becomes the URL.
+    let n = items.len();
+    for i in 0..n {
+        let Some(Mk::Link(id)) = items[i].marks.first().copied() else {
+            continue;
+        };
+        let alone = (i == 0 || !items[i - 1].marks.contains(&Mk::Link(id)))
+            && (i + 1 == n || !items[i + 1].marks.contains(&Mk::Link(id)));
+        if !alone {
+            continue;
+        }
+        let Some((href, title)) = links.get(id as usize) else {
+            continue;
+        };
+        if let Piece::Text(t) = &mut items[i].piece {
+            if t.trim().is_empty() {
+                *t = Cow::Owned(href.clone());
+            }
+            if t == href && title.is_none() && escape::is_autolink(href) {
+                let mut s = String::with_capacity(href.len() + 2);
+                s.push('<');
+                s.push_str(href);
+                s.push('>');
+                items[i].piece = Piece::Raw(s);
+                items[i].marks.remove(0);
+            }
+        }
+    }
+
+    // Fast path: without marks there is no delimiter to place, hoist or
+    // check, so the pieces are written straight out.
+    if items.iter().all(|it| it.marks.is_empty()) {
+        let mut out =
+            String::with_capacity(items.iter().map(|i| piece_len(&i.piece)).sum::<usize>() + 8);
+        for it in &items {
+            match &it.piece {
+                Piece::Text(t) => escape::inline(t, None, None, &mut out),
+                Piece::Code(c) if !c.is_empty() => {
+                    if out.ends_with('`') {
+                        out.push(' ');
+                    }
+                    escape::code_span(c, &mut out);
+                }
+                Piece::Raw(r) | Piece::Comment(r) => {
+                    if r.starts_with('[') {
+                        disarm_bang(&mut out);
+                    }
+                    out.push_str(r);
+                }
+                Piece::Code(_) | Piece::Break => {}
+            }
+        }
+        if ctx == Ctx::Cell && out.contains('\n') {
+            out = out.replace('\n', " ");
+        }
+        return out;
+    }
+
+    // 4. Tokens from a stack of open marks.
+    let mut toks: Vec<Tok> = Vec::with_capacity(items.len() * 2);
+    let mut stack: Vec<(Mk, usize)> = Vec::new();
+    let mut next_id = 0usize;
+    for i in 0..n {
+        let set = &items[i].marks;
+        if let Some(p) = stack.iter().position(|(m, _)| !set.contains(m)) {
+            while stack.len() > p {
+                let (m, id) = stack.pop().expect("stack is longer than p");
+                toks.push(Tok::Close(m, id));
+            }
+        }
+        let mut to_open: Vec<Mk> = set
+            .iter()
+            .filter(|m| !stack.iter().any(|(x, _)| x == *m))
+            .copied()
+            .collect();
+        if to_open.len() > 1 {
+            // The mark that runs furthest opens first and so is outermost;
+            // a link wins ties because `[**x**](u)` reads better.
+            let reach = |m: Mk| {
+                items[i..]
+                    .iter()
+                    .take_while(|it| it.marks.contains(&m))
+                    .count()
+            };
+            to_open.sort_by_key(|&m| (std::cmp::Reverse(reach(m)), m.rank()));
+        }
+        for m in to_open {
+            toks.push(Tok::Open(m, next_id));
+            stack.push((m, next_id));
+            next_id += 1;
+        }
+        match &items[i].piece {
+            Piece::Text(t) => {
+                let mut s = String::with_capacity(t.len());
+                // Neighbouring items always differ in marks, so some syntax
+                // (or an HTML fallback) separates them: their characters are
+                // not this text's neighbours, and the edges stay unknown.
+                escape::inline(t, None, None, &mut s);
+                toks.push(Tok::Text(s));
+            }
+            Piece::Code(c) => {
+                if !c.is_empty() {
+                    let mut s = String::with_capacity(c.len() + 2);
+                    escape::code_span(c, &mut s);
+                    toks.push(Tok::Lit(s));
+                }
+            }
+            Piece::Raw(r) | Piece::Comment(r) => toks.push(Tok::Lit(r.clone())),
+            Piece::Break => {}
+        }
+    }
+    while let Some((m, id)) = stack.pop() {
+        toks.push(Tok::Close(m, id));
+    }
+
+    // 5. Whitespace hoisting: an opener must be followed and a closer preceded
+    //    by non-whitespace.
+    for _ in 0..8 {
+        let changed = hoist(&mut toks);
+        cleanup(&mut toks);
+        if !changed {
+            break;
+        }
+    }
+
+    // 6. Flanking: a delimiter that CommonMark would not read as one falls
+    //    back to HTML (or is dropped when HTML is off).
+    let mut as_html = vec![false; next_id];
+    fix_flanking(&toks, &mut as_html);
+
+    // 7. Serialise.
+    let mut out = String::with_capacity(toks.iter().map(tok_len).sum::<usize>() + 8);
+    for t in &toks {
+        let starts_link = match t {
+            Tok::Text(s) | Tok::Lit(s) => s.starts_with('['),
+            Tok::Open(Mk::Link(_), _) => true,
+            _ => false,
+        };
+        if starts_link {
+            disarm_bang(&mut out);
+        }
+        match t {
+            Tok::Text(s) | Tok::Lit(s) => {
+                // Two code spans that touch (only possible when a dropped
+                // delimiter stood between them) would merge their backtick
+                // runs; a space keeps them apart.
+                if s.starts_with('`') && out.ends_with('`') {
+                    out.push(' ');
+                    *lossy = true;
+                }
+                out.push_str(s);
+            }
+            Tok::Open(m, id) | Tok::Close(m, id) => {
+                let open = matches!(t, Tok::Open(..));
+                let fallback = as_html[*id];
+                if fallback && !html {
+                    *lossy = true;
+                    continue;
+                }
+                push_delim(*m, open, fallback, links, &mut out);
+            }
+        }
+    }
+    if ctx == Ctx::Cell {
+        out = out.replace('\n', " ");
+    }
+    out
+}
+
+fn piece_len(p: &Piece<'_>) -> usize {
+    match p {
+        Piece::Text(s) | Piece::Code(s) => s.len() + 2,
+        Piece::Raw(s) | Piece::Comment(s) => s.len(),
+        Piece::Break => 0,
+    }
+}
+
+/// A literal `!` right before a link we open would turn it into an image.
+fn disarm_bang(out: &mut String) {
+    if out.ends_with('!') {
+        let body = &out[..out.len() - 1];
+        let slashes = body.len() - body.trim_end_matches('\\').len();
+        if slashes.is_multiple_of(2) {
+            out.insert(out.len() - 1, '\\');
+        }
+    }
+}
+
+fn tok_len(t: &Tok) -> usize {
+    match t {
+        Tok::Text(s) | Tok::Lit(s) => s.len(),
+        _ => 3,
+    }
+}
+
+fn delim_str(m: Mk, open: bool, fallback: bool) -> &'static str {
+    match (m, open, fallback) {
+        (Mk::Strong, _, false) => "**",
+        (Mk::Em, _, false) => "*",
+        (Mk::Strike, _, false) => "~~",
+        (Mk::Strong, true, true) => "<strong>",
+        (Mk::Strong, false, true) => "</strong>",
+        (Mk::Em, true, true) => "<em>",
+        (Mk::Em, false, true) => "</em>",
+        (Mk::Strike, true, true) => "<del>",
+        (Mk::Strike, false, true) => "</del>",
+        (Mk::Sub, true, _) => "<sub>",
+        (Mk::Sub, false, _) => "</sub>",
+        (Mk::Sup, true, _) => "<sup>",
+        (Mk::Sup, false, _) => "</sup>",
+        (Mk::Link(_), true, _) => "[",
+        (Mk::Link(_), false, _) => "]",
+    }
+}
+
+fn push_delim(
+    m: Mk,
+    open: bool,
+    fallback: bool,
+    links: &[(String, Option<String>)],
+    out: &mut String,
+) {
+    out.push_str(delim_str(m, open, fallback));
+    if let (Mk::Link(id), false) = (m, open) {
+        out.push('(');
+        if let Some((href, title)) = links.get(id as usize) {
+            escape::destination(href, out);
+            if let Some(t) = title {
+                escape::title(t, out);
+            }
+        } else {
+            out.push_str("<>");
+        }
+        out.push(')');
+    }
+}
+
+/// Moves leading whitespace in front of opener groups and trailing
+/// whitespace behind closer groups. Returns whether anything moved.
+fn hoist(toks: &mut Vec<Tok>) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < toks.len() {
+        if matches!(toks[i], Tok::Open(..)) {
+            let g = i;
+            let mut j = i;
+            while j < toks.len() && matches!(toks[j], Tok::Open(..)) {
+                j += 1;
+            }
+            let has_emph = toks[g..j]
+                .iter()
+                .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()));
+            if has_emph && let Some(Tok::Text(s)) = toks.get_mut(j) {
+                let trimmed = s.trim_start();
+                if trimmed.len() < s.len() {
+                    let ws = s[..s.len() - trimmed.len()].to_owned();
+                    *s = trimmed.to_owned();
+                    toks.insert(g, Tok::Text(ws));
+                    changed = true;
+                    j += 1;
+                }
+            }
+            i = j;
+            continue;
+        }
+        if matches!(toks[i], Tok::Close(..)) {
+            let g = i;
+            let mut j = i;
+            while j < toks.len() && matches!(toks[j], Tok::Close(..)) {
+                j += 1;
+            }
+            let has_emph = toks[g..j]
+                .iter()
+                .any(|t| matches!(t, Tok::Close(m, _) if m.delim().is_some()));
+            if has_emph
+                && g > 0
+                && let Tok::Text(s) = &mut toks[g - 1]
+            {
+                let trimmed = s.trim_end();
+                if trimmed.len() < s.len() {
+                    let ws = s[trimmed.len()..].to_owned();
+                    s.truncate(trimmed.len());
+                    toks.insert(j, Tok::Text(ws));
+                    changed = true;
+                    j += 1;
+                }
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    changed
+}
+
+/// Drops empty text, merges adjacent text and removes empty mark spans.
+fn cleanup(toks: &mut Vec<Tok>) {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    for t in toks.drain(..) {
+        match t {
+            Tok::Text(s) if s.is_empty() => {}
+            Tok::Text(s) => {
+                if let Some(Tok::Text(prev)) = out.last_mut() {
+                    prev.push_str(&s);
+                } else {
+                    out.push(Tok::Text(s));
+                }
+            }
+            Tok::Close(m, id) => {
+                if matches!(out.last(), Some(Tok::Open(_, oid)) if *oid == id) {
+                    out.pop();
+                    // Text on both sides of the removed span may now touch.
+                    if out.len() >= 2
+                        && let (Some(Tok::Text(_)), Some(Tok::Text(_))) =
+                            (out.get(out.len() - 2), out.last())
+                    {
+                        let Some(Tok::Text(b)) = out.pop() else {
+                            unreachable!("checked above")
+                        };
+                        if let Some(Tok::Text(a)) = out.last_mut() {
+                            a.push_str(&b);
+                        }
+                    }
+                } else {
+                    out.push(Tok::Close(m, id));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    *toks = out;
+}
+
+fn left_flanking(prev: Option<char>, next: Option<char>) -> bool {
+    match next {
+        None => false,
+        Some(n) if n.is_whitespace() => false,
+        Some(n) if escape::is_punct(n) => {
+            prev.is_none_or(|p| p.is_whitespace() || escape::is_punct(p))
+        }
+        Some(_) => true,
+    }
+}
+
+fn right_flanking(prev: Option<char>, next: Option<char>) -> bool {
+    match prev {
+        None => false,
+        Some(p) if p.is_whitespace() => false,
+        Some(p) if escape::is_punct(p) => {
+            next.is_none_or(|n| n.is_whitespace() || escape::is_punct(n))
+        }
+        Some(_) => true,
+    }
+}
+
+/// Marks the delimiter pairs that CommonMark would not parse as intended.
+///
+/// Checked per delimiter run (adjacent delimiters of one character): an
+/// opener must be left-flanking, a closer right-flanking; a run must not both
+/// close and open spans; an opener that could also close must not sit inside
+/// another span of the same character (it would close that one instead); and
+/// a pair must not fall foul of CommonMark's "multiple of 3" rule. Failing
+/// pairs fall back to HTML, which changes neighbours, so this repeats until
+/// nothing changes.
+fn fix_flanking(toks: &[Tok], as_html: &mut [bool]) {
+    if !toks
+        .iter()
+        .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()))
+    {
+        return;
+    }
+    #[derive(Clone, Copy, Default)]
+    struct RunInfo {
+        len: usize,
+        left: bool,
+        right: bool,
+        has_close: bool,
+    }
+    let delim_of = |t: &Tok, as_html: &[bool]| -> Option<(char, bool, usize, usize)> {
+        match t {
+            Tok::Open(m, id) | Tok::Close(m, id) if !as_html[*id] => m.delim().map(|c| {
+                (
+                    c,
+                    matches!(t, Tok::Open(..)),
+                    *id,
+                    if *m == Mk::Strong || *m == Mk::Strike {
+                        2
+                    } else {
+                        1
+                    },
+                )
+            }),
+            _ => None,
+        }
+    };
+    let mut open_pos = vec![usize::MAX; as_html.len()];
+    for (k, t) in toks.iter().enumerate() {
+        if let Tok::Open(_, id) = t {
+            open_pos[*id] = k;
+        }
+    }
+    for _round in 0..16 {
+        let strs: Vec<&str> = toks
+            .iter()
+            .map(|t| match t {
+                Tok::Text(s) | Tok::Lit(s) => s.as_str(),
+                Tok::Open(m, id) | Tok::Close(m, id) => {
+                    delim_str(*m, matches!(t, Tok::Open(..)), as_html[*id])
+                }
+            })
+            .collect();
+        // Run information for every delimiter token.
+        let mut info = vec![RunInfo::default(); toks.len()];
+        let mut k = 0;
+        while k < toks.len() {
+            let Some((ch, _, _, _)) = delim_of(&toks[k], as_html) else {
+                k += 1;
+                continue;
+            };
+            let a = k;
+            let mut b = k;
+            while b + 1 < toks.len()
+                && delim_of(&toks[b + 1], as_html).is_some_and(|(c, ..)| c == ch)
+            {
+                b += 1;
+            }
+            let prev = strs[..a].iter().rev().find_map(|s| s.chars().next_back());
+            let next = strs[b + 1..].iter().find_map(|s| s.chars().next());
+            let run = RunInfo {
+                len: toks[a..=b]
+                    .iter()
+                    .filter_map(|t| delim_of(t, as_html))
+                    .map(|d| d.3)
+                    .sum(),
+                left: left_flanking(prev, next),
+                right: right_flanking(prev, next),
+                has_close: toks[a..=b].iter().any(|t| matches!(t, Tok::Close(..))),
+            };
+            info[a..=b].fill(run);
+            k = b + 1;
+        }
+        let mut fail = Vec::new();
+        // Open spans: (delimiter slot, opener run length, id).
+        let mut open: Vec<(usize, usize, usize)> = Vec::new();
+        let rule3 = |a: usize, b: usize| {
+            (a + b).is_multiple_of(3) && !(a.is_multiple_of(3) && b.is_multiple_of(3))
+        };
+        for (k, t) in toks.iter().enumerate() {
+            let Some((ch, is_open, id, _)) = delim_of(t, as_html) else {
+                continue;
+            };
+            let slot = usize::from(ch == '~');
+            let run = info[k];
+            if is_open {
+                // An opener that can also close would close an enclosing span
+                // of the same character, unless the rule of 3 forbids it.
+                let nested_closer = run.right
+                    && open
+                        .iter()
+                        .any(|&(s, len, _)| s == slot && !rule3(len, run.len));
+                if run.has_close || !run.left || nested_closer {
+                    fail.push(id);
+                }
+                open.push((slot, run.len, id));
+            } else {
+                if let Some(p) = open.iter().rposition(|&(_, _, i)| i == id) {
+                    open.remove(p);
+                }
+                let opener = info.get(open_pos[id]).copied().unwrap_or_default();
+                let both = (opener.left && opener.right) || (run.left && run.right);
+                if !run.right || (both && rule3(opener.len, run.len)) {
+                    fail.push(id);
+                }
+            }
+        }
+        if fail.is_empty() {
+            return;
+        }
+        for id in fail {
+            as_html[id] = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(parts: &[(&str, &[Mk])]) -> String {
+        let mut r = Run::default();
+        for (t, m) in parts {
+            r.push_text(*t, m);
+        }
+        render(r, Ctx::Para, true).text
+    }
+
+    #[test]
+    fn merges_marks_across_nodes() {
+        assert_eq!(
+            run(&[
+                ("bold ", &[Mk::Strong]),
+                ("bolditalic", &[Mk::Strong, Mk::Em])
+            ]),
+            "**bold *bolditalic***"
+        );
+        assert_eq!(
+            run(&[
+                ("emstrong", &[Mk::Em, Mk::Strong]),
+                ("strongem", &[Mk::Strong, Mk::Em])
+            ]),
+            "***emstrongstrongem***"
+        );
+    }
+
+    #[test]
+    fn hoists_whitespace() {
+        assert_eq!(
+            run(&[
+                ("Before", &[]),
+                (" spaced bold ", &[Mk::Strong]),
+                ("after", &[])
+            ]),
+            "Before **spaced bold** after"
+        );
+        assert_eq!(
+            run(&[("a", &[]), ("  ", &[Mk::Strong]), ("b", &[])]),
+            "a  b"
+        );
+    }
+
+    #[test]
+    fn punctuation_flanking_falls_back_to_html() {
+        assert_eq!(
+            run(&[("x", &[]), ("\"q\"", &[Mk::Strong]), ("y", &[])]),
+            "x<strong>\"q\"</strong>y"
+        );
+    }
+
+    #[test]
+    fn breaks_and_line_starts() {
+        assert_eq!(run(&[("a\n# b\n", &[])]), "a\\\n\\# b");
+        assert_eq!(run(&[("\n\nx", &[])]), "x");
+    }
+}

@@ -1,0 +1,1844 @@
+//! Block-level rendering: dispatch on node type, containers, lists, tables,
+//! media and the fallback ladder for unknown nodes.
+
+use serde_json::{Map, Value};
+
+use crate::escape;
+use crate::inline::{self, Ctx, Mk, Piece, Run};
+use crate::{
+    CardStyle, ExpandStyle, MediaStyle, MentionStyle, Options, Output, PanelStyle, Warning,
+    WarningKind,
+};
+
+/// Widest span honoured; hostile colspans must not allocate huge grids.
+const MAX_COLSPAN: usize = 256;
+/// Largest ordered-list start CommonMark accepts (at most nine digits).
+const MAX_ORDER: u64 = 999_999_999;
+
+pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
+    let mut r = R {
+        o,
+        warnings: Vec::new(),
+        path: Vec::new(),
+    };
+    let blocks = match doc {
+        // Jira Data Center and REST v2 return wiki markup as a plain string.
+        Value::String(s) => {
+            return Output {
+                markdown: s.clone(),
+                warnings: Vec::new(),
+            };
+        }
+        Value::Null => Vec::new(),
+        Value::Array(a) => r.blocks(a, 0, Seg::Index),
+        Value::Object(_) if ty(doc) == "doc" => r.blocks(content(doc), 0, Seg::Content),
+        Value::Object(_) => r.blocks(std::slice::from_ref(doc), 0, Seg::Root),
+        _ => {
+            r.warn(WarningKind::Invalid, "");
+            Vec::new()
+        }
+    };
+    let mut markdown = join(&blocks, false);
+    let end = markdown.trim_end().len();
+    markdown.truncate(end);
+    if !markdown.is_empty() {
+        markdown.push('\n');
+    }
+    Output {
+        markdown,
+        warnings: r.warnings,
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn ty(v: &Value) -> &str {
+    v.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn content(v: &Value) -> &[Value] {
+    v.get("content")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn attrs(v: &Value) -> Option<&Map<String, Value>> {
+    v.get("attrs").and_then(Value::as_object)
+}
+
+fn attr<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    attrs(v).and_then(|a| a.get(key))
+}
+
+/// A non-empty string attribute.
+fn attr_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    attr(v, key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// A numeric attribute, also accepted as a numeric string (`"level": "2"`).
+fn attr_num(v: &Value, key: &str) -> Option<f64> {
+    match attr(v, key)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|f| f.is_finite())
+}
+
+/// Floors a finite float into `lo..=hi`.
+fn clamp_int(f: f64, lo: u64, hi: u64) -> u64 {
+    let f = f.floor();
+    if f <= lo as f64 {
+        lo
+    } else if f >= hi as f64 {
+        hi
+    } else {
+        // In range by the checks above, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let n = f as u64;
+        n
+    }
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+const INLINE_TYPES: &[&str] = &[
+    "text",
+    "hardBreak",
+    "mention",
+    "emoji",
+    "date",
+    "status",
+    "placeholder",
+    "inlineCard",
+    "inlineExtension",
+    "mediaInline",
+    "unsupportedInline",
+    "confluenceUnsupportedInline",
+    "confluenceJiraIssue",
+    "image",
+];
+
+const BLOCK_TYPES: &[&str] = &[
+    "doc",
+    "paragraph",
+    "heading",
+    "blockquote",
+    "rule",
+    "codeBlock",
+    "bulletList",
+    "orderedList",
+    "listItem",
+    "taskList",
+    "taskItem",
+    "blockTaskItem",
+    "decisionList",
+    "decisionItem",
+    "panel",
+    "expand",
+    "nestedExpand",
+    "layoutSection",
+    "layoutColumn",
+    "bodiedExtension",
+    "extension",
+    "multiBodiedExtension",
+    "extensionFrame",
+    "syncBlock",
+    "bodiedSyncBlock",
+    "bodiedRule",
+    "table",
+    "tableRow",
+    "tableCell",
+    "tableHeader",
+    "mediaSingle",
+    "mediaGroup",
+    "media",
+    "caption",
+    "blockCard",
+    "embedCard",
+    "unsupportedBlock",
+    "confluenceUnsupportedBlock",
+    "unknownBlock",
+];
+
+fn is_known(t: &str) -> bool {
+    INLINE_TYPES.contains(&t) || BLOCK_TYPES.contains(&t)
+}
+
+/// Whether a node belongs in an inline run when met in block context.
+fn is_inline(node: &Value) -> bool {
+    match node {
+        Value::String(_) => true,
+        Value::Object(_) => {
+            let t = ty(node);
+            if INLINE_TYPES.contains(&t) {
+                true
+            } else if BLOCK_TYPES.contains(&t) {
+                false
+            } else {
+                // Unknown: a node with children is a container; one without
+                // is rendered from its text attributes, inline.
+                !node.get("content").is_some_and(Value::is_array)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Every text string in a subtree, without recursion (used below the depth
+/// limit and for code blocks with odd children).
+fn flat_text(node: &Value) -> String {
+    let mut out = String::new();
+    let mut stack = vec![node];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for key in ["text"] {
+                    if let Some(Value::String(t)) = m.get(key) {
+                        push_word(&mut out, t);
+                    }
+                }
+                if let Some(a) = m.get("attrs").and_then(Value::as_object) {
+                    for key in ["text", "title", "alt", "shortName", "url", "issueKey"] {
+                        if let Some(Value::String(t)) = a.get(key) {
+                            push_word(&mut out, t);
+                        }
+                    }
+                }
+                if let Some(Value::Array(c)) = m.get("content") {
+                    stack.extend(c.iter().rev());
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter().rev()),
+            Value::String(s) => push_word(&mut out, s),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn push_word(out: &mut String, t: &str) {
+    if !out.is_empty() && !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out.push_str(t);
+}
+
+/// Strips tags and decodes the basic entities of Confluence storage XHTML.
+fn strip_tags(x: &str) -> String {
+    let mut out = String::with_capacity(x.len());
+    let mut in_tag = false;
+    for c in x.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&nbsp;", "\u{a0}");
+    out.replace("&amp;", "&")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `YYYY-MM-DD` in UTC from a millisecond (or second) timestamp; the raw
+/// string when it is not numeric.
+fn date_text(ts: Option<&Value>) -> String {
+    let raw = match ts {
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return String::new(),
+    };
+    let v = match raw.parse::<i64>() {
+        Ok(v) => v,
+        Err(_) => match raw.parse::<f64>() {
+            Ok(f) if f.is_finite() && f.abs() < 9.0e15 => {
+                // Bounded above, so the cast cannot truncate.
+                #[allow(clippy::cast_possible_truncation)]
+                let v = f.floor() as i64;
+                v
+            }
+            _ => return raw,
+        },
+    };
+    // The editor stores milliseconds; Atlassian's own examples use seconds.
+    let secs = if v.unsigned_abs() >= 100_000_000_000 {
+        v.div_euclid(1000)
+    } else {
+        v
+    };
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{m:02}-{d:02}")
+    } else {
+        raw
+    }
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian, UTC).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `KEY-123` from a Jira browse URL.
+fn issue_key(url: &str) -> Option<&str> {
+    let rest = &url[url.find("/browse/")? + 8..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    let key = &rest[..end];
+    let (proj, num) = key.split_once('-')?;
+    let ok = proj.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && proj
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        && !num.is_empty()
+        && !num.starts_with('0')
+        && num.bytes().all(|c| c.is_ascii_digit());
+    ok.then_some(key)
+}
+
+/// A safe HTML comment for a macro key.
+fn comment(kind: &str, key: &str) -> String {
+    let mut k: String = key
+        .chars()
+        .filter(|c| !c.is_control() && *c != '>' && *c != '<')
+        .collect();
+    while k.contains("--") {
+        k = k.replace("--", "-");
+    }
+    format!("<!-- {kind}: {} -->", k.trim_matches('-').trim())
+}
+
+fn inline_text(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    escape::inline(s, None, None, &mut o);
+    o
+}
+
+/// Prefixes every line (`> ` for quotes; blank lines get the bare marker).
+fn prefix_lines(body: &str, prefix: &str, blank: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 8 * prefix.len());
+    for (i, line) in body.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.is_empty() {
+            out.push_str(blank);
+        } else {
+            out.push_str(prefix);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Appends a list item: the marker line and the body indented to `indent`.
+fn push_item(out: &mut String, marker: &str, indent: usize, body: &str) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let mut lines = body.split('\n');
+    out.push_str(marker);
+    if let Some(first) = lines.next()
+        && !first.is_empty()
+    {
+        out.push(' ');
+        out.push_str(first);
+    }
+    for l in lines {
+        out.push('\n');
+        if !l.is_empty() {
+            out.extend(std::iter::repeat_n(' ', indent));
+            out.push_str(l);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- blocks
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Para,
+    /// `bullet` lists share `-`/`*`; `alt` is the marker variant in use;
+    /// `interrupts` says whether it may follow a paragraph line directly.
+    List {
+        bullet: bool,
+        alt: bool,
+        interrupts: bool,
+    },
+    Other,
+}
+
+struct Blk {
+    kind: Kind,
+    text: String,
+}
+
+impl Blk {
+    fn other(text: String) -> Self {
+        Self {
+            kind: Kind::Other,
+            text,
+        }
+    }
+}
+
+/// Joins blocks with blank lines; `tight` keeps a list directly under the
+/// paragraph before it, when that cannot change the parse.
+fn join(blocks: &[Blk], tight: bool) -> String {
+    let mut out = String::with_capacity(blocks.iter().map(|b| b.text.len() + 2).sum());
+    for (i, b) in blocks.iter().enumerate() {
+        if i > 0 {
+            let keep_tight = tight
+                && matches!(
+                    b.kind,
+                    Kind::List {
+                        interrupts: true,
+                        ..
+                    }
+                );
+            out.push_str(if keep_tight { "\n" } else { "\n\n" });
+        }
+        out.push_str(&b.text);
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+enum Seg {
+    Content,
+    Index,
+    Root,
+}
+
+#[derive(Clone, Copy)]
+enum PSeg {
+    Content(usize),
+    Index(usize),
+    Original,
+}
+
+struct R<'o> {
+    o: &'o Options,
+    warnings: Vec<Warning>,
+    path: Vec<PSeg>,
+}
+
+impl R<'_> {
+    fn warn(&mut self, kind: WarningKind, node_type: &str) {
+        use std::fmt::Write as _;
+        let mut path = String::new();
+        for s in &self.path {
+            let _ = match s {
+                PSeg::Content(i) => write!(path, "/content/{i}"),
+                PSeg::Index(i) => write!(path, "/{i}"),
+                PSeg::Original => write!(path, "/attrs/originalValue"),
+            };
+        }
+        self.warnings.push(Warning {
+            path,
+            kind,
+            node_type: node_type.to_owned(),
+        });
+    }
+
+    fn enter(&mut self, seg: Seg, i: usize) {
+        match seg {
+            Seg::Content => self.path.push(PSeg::Content(i)),
+            Seg::Index => self.path.push(PSeg::Index(i)),
+            Seg::Root => {}
+        }
+    }
+
+    fn leave(&mut self, seg: Seg) {
+        if !matches!(seg, Seg::Root) {
+            self.path.pop();
+        }
+    }
+
+    /// Renders a sequence of block-context nodes. Inline nodes met here are
+    /// gathered into paragraphs.
+    fn blocks(&mut self, nodes: &[Value], depth: usize, seg: Seg) -> Vec<Blk> {
+        let mut out = Vec::new();
+        let mut pending: Option<Run<'_>> = None;
+        for (i, node) in nodes.iter().enumerate() {
+            self.enter(seg, i);
+            if is_inline(node) {
+                let run = pending.get_or_insert_with(Run::default);
+                self.inline(node, run, &[], depth + 1);
+            } else {
+                if let Some(run) = pending.take() {
+                    self.flush_para(run, &mut out);
+                }
+                self.block(node, depth + 1, &mut out);
+            }
+            self.leave(seg);
+        }
+        if let Some(run) = pending.take() {
+            self.flush_para(run, &mut out);
+        }
+        out
+    }
+
+    fn flush_para(&mut self, run: Run<'_>, out: &mut Vec<Blk>) {
+        if let Some(text) = self.render_run(run, Ctx::Para) {
+            out.push(Blk {
+                kind: Kind::Para,
+                text,
+            });
+        }
+    }
+
+    fn render_run(&mut self, run: Run<'_>, ctx: Ctx) -> Option<String> {
+        if run.is_empty() {
+            return None;
+        }
+        let r = inline::render(run, ctx, self.o.html);
+        if r.lossy {
+            self.warn(WarningKind::Lossy, "text");
+        }
+        (!r.text.is_empty()).then_some(r.text)
+    }
+
+    fn inline_children<'a>(&mut self, node: &'a Value, depth: usize, marks: &[Mk]) -> Run<'a> {
+        let mut run = Run::default();
+        for (i, c) in content(node).iter().enumerate() {
+            self.path.push(PSeg::Content(i));
+            self.inline(c, &mut run, marks, depth + 1);
+            self.path.pop();
+        }
+        run
+    }
+
+    fn prev_list(out: &[Blk], bullet: bool) -> bool {
+        // Adjacent lists of the same kind would merge: alternate markers.
+        matches!(out.last(), Some(Blk { kind: Kind::List { bullet: b, alt, .. }, .. }) if *b == bullet && !*alt)
+    }
+
+    fn block(&mut self, node: &Value, depth: usize, out: &mut Vec<Blk>) {
+        let Value::Object(_) = node else {
+            self.warn(WarningKind::Invalid, "");
+            return;
+        };
+        if depth > self.o.max_depth {
+            self.warn(WarningKind::DepthLimit, ty(node));
+            let mut run = Run::default();
+            run.push_text(flat_text(node), &[]);
+            self.flush_para(run, out);
+            return;
+        }
+        let t = ty(node);
+        match t {
+            "paragraph" | "unknownBlock" => {
+                let run = self.inline_children(node, depth, &[]);
+                self.flush_para(run, out);
+            }
+            "heading" => {
+                if let Some(b) = self.heading(node, depth) {
+                    out.push(b);
+                }
+            }
+            "blockquote" => {
+                let body = join(&self.blocks(content(node), depth, Seg::Content), false);
+                if !body.is_empty() {
+                    out.push(Blk::other(prefix_lines(&body, "> ", ">")));
+                }
+            }
+            "rule" => out.push(Blk::other("---".into())),
+            "codeBlock" => out.push(Blk::other(self.code_block(node))),
+            "bulletList" | "orderedList" => {
+                let bullet = t == "bulletList";
+                let alt = Self::prev_list(out, bullet);
+                if let Some(b) = self.list(node, depth, !bullet, alt) {
+                    out.push(b);
+                }
+            }
+            "listItem" => {
+                let alt = Self::prev_list(out, true);
+                if let Some(b) =
+                    self.list_of(std::slice::from_ref(node), depth, false, alt, 1, Seg::Root)
+                {
+                    out.push(b);
+                }
+            }
+            "taskList" | "taskItem" | "blockTaskItem" => {
+                let alt = Self::prev_list(out, true);
+                let items = if t == "taskList" {
+                    content(node)
+                } else {
+                    std::slice::from_ref(node)
+                };
+                let seg = if t == "taskList" {
+                    Seg::Content
+                } else {
+                    Seg::Root
+                };
+                let text = self.task_items(items, depth, alt, seg);
+                if !text.is_empty() {
+                    out.push(Blk {
+                        kind: Kind::List {
+                            bullet: true,
+                            alt,
+                            interrupts: true,
+                        },
+                        text,
+                    });
+                }
+            }
+            "decisionList" | "decisionItem" => {
+                let alt = Self::prev_list(out, true);
+                let items = if t == "decisionList" {
+                    content(node)
+                } else {
+                    std::slice::from_ref(node)
+                };
+                let seg = if t == "decisionList" {
+                    Seg::Content
+                } else {
+                    Seg::Root
+                };
+                let text = self.decision_items(items, depth, alt, seg);
+                if !text.is_empty() {
+                    out.push(Blk {
+                        kind: Kind::List {
+                            bullet: true,
+                            alt,
+                            interrupts: true,
+                        },
+                        text,
+                    });
+                }
+            }
+            "panel" => {
+                if let Some(b) = self.panel(node, depth) {
+                    out.push(b);
+                }
+            }
+            "expand" | "nestedExpand" => out.push(self.expand(node, depth)),
+            "doc"
+            | "layoutSection"
+            | "layoutColumn"
+            | "bodiedSyncBlock"
+            | "extensionFrame"
+            | "multiBodiedExtension"
+            | "bodiedExtension"
+            | "tableCell"
+            | "tableHeader" => {
+                // Containers whose blocks stand on their own: render them in
+                // document order, as siblings of the surrounding blocks.
+                let inner = self.blocks(content(node), depth, Seg::Content);
+                out.extend(inner);
+            }
+            "extension" => {
+                if let Some(text) = attr_str(node, "text") {
+                    let mut run = Run::default();
+                    run.push_text(text, &[]);
+                    self.flush_para(run, out);
+                } else if self.o.extension_markers && self.o.html {
+                    let key = attr_str(node, "extensionKey").unwrap_or("unknown");
+                    out.push(Blk::other(comment("extension", key)));
+                }
+            }
+            "syncBlock" => {}
+            "bodiedRule" => {
+                out.push(Blk::other("---".into()));
+                let inner = self.blocks(content(node), depth, Seg::Content);
+                out.extend(inner);
+            }
+            "table" | "tableRow" => {
+                let rows = if t == "table" {
+                    content(node)
+                } else {
+                    std::slice::from_ref(node)
+                };
+                if let Some(text) = self.table(rows, depth) {
+                    out.push(Blk::other(text));
+                }
+            }
+            "mediaSingle" => {
+                if let Some(text) = self.media_single(node, depth) {
+                    out.push(Blk::other(text));
+                }
+            }
+            "mediaGroup" => {
+                let alt = Self::prev_list(out, true);
+                let marker = if alt { "*" } else { "-" };
+                let mut text = String::new();
+                for (i, m) in content(node).iter().enumerate() {
+                    self.path.push(PSeg::Content(i));
+                    let md = self.media_md(m, false, None);
+                    self.path.pop();
+                    if !md.is_empty() {
+                        push_item(&mut text, marker, 2, &md);
+                    }
+                }
+                if !text.is_empty() {
+                    out.push(Blk {
+                        kind: Kind::List {
+                            bullet: true,
+                            alt,
+                            interrupts: true,
+                        },
+                        text,
+                    });
+                }
+            }
+            "media" => {
+                let md = self.media_md(node, true, None);
+                if !md.is_empty() {
+                    out.push(Blk::other(md));
+                }
+            }
+            "caption" => {
+                let mut run = self.inline_children(node, depth, &[]);
+                run.add_mark(Mk::Em);
+                if let Some(text) = self.render_run(run, Ctx::Caption) {
+                    out.push(Blk {
+                        kind: Kind::Para,
+                        text,
+                    });
+                }
+            }
+            "blockCard" | "embedCard" => {
+                let mut run = Run::default();
+                self.card(node, &mut run, &[]);
+                if run.is_empty() {
+                    self.warn(WarningKind::Invalid, t);
+                }
+                self.flush_para(run, out);
+            }
+            "unsupportedBlock" => self.original_blocks(node, depth, out),
+            "confluenceUnsupportedBlock" => {
+                let mut run = Run::default();
+                if let Some(x) = attr(node, "cxhtml").and_then(Value::as_str) {
+                    run.push_text(strip_tags(x), &[]);
+                }
+                self.flush_para(run, out);
+            }
+            _ => {
+                // Unknown container: its children as blocks (inline children
+                // become paragraphs), then any text attributes.
+                if !is_known(t) {
+                    self.warn(WarningKind::UnknownNode, t);
+                }
+                let inner = self.blocks(content(node), depth, Seg::Content);
+                out.extend(inner);
+                let mut run = Run::default();
+                self.attr_fallback(node, &mut run, &[], depth);
+                self.flush_para(run, out);
+            }
+        }
+    }
+
+    fn original_blocks(&mut self, node: &Value, depth: usize, out: &mut Vec<Blk>) {
+        if let Some(orig) = attr(node, "originalValue") {
+            self.path.push(PSeg::Original);
+            let inner = self.blocks(std::slice::from_ref(orig), depth, Seg::Root);
+            self.path.pop();
+            out.extend(inner);
+        }
+    }
+
+    fn heading(&mut self, node: &Value, depth: usize) -> Option<Blk> {
+        let level = match attr_num(node, "level") {
+            Some(l) => to_usize(clamp_int(l, 1, 6)),
+            None => {
+                self.warn(WarningKind::Invalid, "heading");
+                1
+            }
+        };
+        let run = self.inline_children(node, depth, &[]);
+        let mut text = self.render_run(run, Ctx::Heading)?;
+        // A trailing run of `#` preceded by a space is a closing sequence and
+        // would be dropped.
+        let trimmed = text.trim_end_matches('#');
+        if trimmed.len() < text.len() && (trimmed.is_empty() || trimmed.ends_with([' ', '\t'])) {
+            text.insert(trimmed.len(), '\\');
+        }
+        let mut s = "#".repeat(level);
+        s.push(' ');
+        s.push_str(&text);
+        Some(Blk::other(s))
+    }
+
+    fn code_body(node: &Value) -> String {
+        let mut body = String::new();
+        for c in content(node) {
+            match c.get("text") {
+                Some(Value::String(t)) => body.push_str(t),
+                _ => body.push_str(&flat_text(c)),
+            }
+        }
+        if body.contains(['\r', '\0']) {
+            body = body
+                .replace("\r\n", "\n")
+                .replace('\r', "\n")
+                .replace('\0', "\u{FFFD}");
+        }
+        body
+    }
+
+    fn code_block(&mut self, node: &Value) -> String {
+        let body = Self::code_body(node);
+        let lang = attr(node, "language")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.contains(['`', '\n', '\r']))
+            .unwrap_or("");
+        let fence = "`".repeat(3.max(escape::longest_run(&body, '`') + 1));
+        let mut s = String::with_capacity(body.len() + 2 * fence.len() + lang.len() + 2);
+        s.push_str(&fence);
+        s.push_str(lang);
+        s.push('\n');
+        s.push_str(&body);
+        if !body.is_empty() && !body.ends_with('\n') {
+            s.push('\n');
+        }
+        s.push_str(&fence);
+        s
+    }
+
+    /// The blocks of one list item, joined tight when that is safe.
+    fn item_body(&mut self, item: &Value, depth: usize) -> String {
+        let blocks = match ty(item) {
+            "listItem" | "blockTaskItem" => self.blocks(content(item), depth, Seg::Content),
+            _ => self.blocks(std::slice::from_ref(item), depth, Seg::Root),
+        };
+        let non_list = blocks
+            .iter()
+            .filter(|b| !matches!(b.kind, Kind::List { .. }))
+            .count();
+        join(&blocks, non_list < 2)
+    }
+
+    fn list(&mut self, node: &Value, depth: usize, ordered: bool, alt: bool) -> Option<Blk> {
+        let items = content(node);
+        let mut start = 1;
+        if ordered && let Some(v) = attr(node, "order") {
+            match attr_num(node, "order") {
+                Some(f) if f >= 0.0 => start = clamp_int(f, 0, MAX_ORDER),
+                _ => self.warn(WarningKind::Invalid, "orderedList"),
+            }
+            let _ = v;
+        }
+        let len = u64::try_from(items.len()).unwrap_or(MAX_ORDER);
+        if ordered && start.saturating_add(len) > MAX_ORDER + 1 {
+            // CommonMark list numbers have at most nine digits.
+            self.warn(WarningKind::Lossy, "orderedList");
+            start = (MAX_ORDER + 1).saturating_sub(len);
+        }
+        self.list_of(items, depth, ordered, alt, start, Seg::Content)
+    }
+
+    fn list_of(
+        &mut self,
+        items: &[Value],
+        depth: usize,
+        ordered: bool,
+        alt: bool,
+        start: u64,
+        seg: Seg,
+    ) -> Option<Blk> {
+        let mut text = String::new();
+        let mut first_empty = false;
+        for (i, item) in items.iter().enumerate() {
+            self.enter(seg, i);
+            let body = self.item_body(item, depth + 1);
+            self.leave(seg);
+            if i == 0 {
+                first_empty = body.is_empty();
+            }
+            let marker = if ordered {
+                let n = start + u64::try_from(i).unwrap_or(0);
+                format!("{n}{}", if alt { ')' } else { '.' })
+            } else {
+                (if alt { "*" } else { "-" }).to_owned()
+            };
+            let indent = marker.len() + 1;
+            push_item(&mut text, &marker, indent, &body);
+        }
+        if text.is_empty() {
+            return None;
+        }
+        let interrupts = !first_empty && (!ordered || start == 1);
+        Some(Blk {
+            kind: Kind::List {
+                bullet: !ordered,
+                alt,
+                interrupts,
+            },
+            text,
+        })
+    }
+
+    fn task_items(&mut self, items: &[Value], depth: usize, alt: bool, seg: Seg) -> String {
+        let marker = if alt { "*" } else { "-" };
+        let mut text = String::new();
+        for (i, item) in items.iter().enumerate() {
+            self.enter(seg, i);
+            match ty(item) {
+                "taskList" => {
+                    // Nesting is a sibling taskList: indent it under the
+                    // preceding item, or under an empty one.
+                    let nested = self.task_items(content(item), depth + 1, false, Seg::Content);
+                    if !nested.is_empty() {
+                        if text.is_empty() {
+                            text.push_str(marker);
+                            text.push_str(" [ ]");
+                        }
+                        text.push('\n');
+                        text.push_str(&prefix_lines(&nested, "  ", ""));
+                    }
+                }
+                t => {
+                    let done = attr(item, "state").and_then(Value::as_str) == Some("DONE");
+                    let m = format!("{marker} [{}]", if done { 'x' } else { ' ' });
+                    let body = if t == "taskItem" {
+                        let run = self.inline_children(item, depth + 1, &[]);
+                        self.render_run(run, Ctx::Para).unwrap_or_default()
+                    } else {
+                        self.item_body(item, depth + 1)
+                    };
+                    push_item(&mut text, &m, 2, &body);
+                }
+            }
+            self.leave(seg);
+        }
+        text
+    }
+
+    fn decision_items(&mut self, items: &[Value], depth: usize, alt: bool, seg: Seg) -> String {
+        let marker = if alt { "*" } else { "-" };
+        let mut text = String::new();
+        for (i, item) in items.iter().enumerate() {
+            self.enter(seg, i);
+            let decided = attr(item, "state")
+                .and_then(Value::as_str)
+                .is_none_or(|s| s == "DECIDED");
+            let mut label = inline_text(&self.o.decision_label);
+            if !decided {
+                label.push_str(" (undecided)");
+            }
+            let run = self.inline_children(item, depth + 1, &[]);
+            let body = self.render_run(run, Ctx::Para).unwrap_or_default();
+            let mut line = format!("**{label}:**");
+            if !body.is_empty() {
+                line.push(' ');
+                line.push_str(&body);
+            }
+            push_item(&mut text, marker, 2, &line);
+            self.leave(seg);
+        }
+        text
+    }
+
+    fn panel_label(&self, ptype: &str) -> String {
+        match ptype {
+            "info" => "Info".into(),
+            "note" => "Note".into(),
+            "tip" => "Tip".into(),
+            "warning" => "Warning".into(),
+            "error" => "Error".into(),
+            "success" => "Success".into(),
+            "custom" | "" => "Panel".into(),
+            other => {
+                let mut c = other.chars();
+                let first = c
+                    .next()
+                    .map(|f| f.to_uppercase().collect::<String>())
+                    .unwrap_or_default();
+                inline_text(&(first + c.as_str()))
+            }
+        }
+    }
+
+    fn panel(&mut self, node: &Value, depth: usize) -> Option<Blk> {
+        let ptype = attr(node, "panelType")
+            .and_then(Value::as_str)
+            .unwrap_or("info");
+        let mut blocks = self.blocks(content(node), depth, Seg::Content);
+        if ptype == "custom"
+            && let Some(icon) =
+                attr_str(node, "panelIconText").or_else(|| attr_str(node, "panelIcon"))
+        {
+            let icon = inline_text(icon);
+            match blocks.first_mut() {
+                Some(b) if b.kind == Kind::Para => b.text = format!("{icon} {}", b.text),
+                _ => blocks.insert(
+                    0,
+                    Blk {
+                        kind: Kind::Para,
+                        text: icon,
+                    },
+                ),
+            }
+        }
+        let starts_with_para = blocks.first().is_some_and(|b| b.kind == Kind::Para);
+        let body = join(&blocks, false);
+        let label = match self.o.panel_style {
+            PanelStyle::GithubAlert => Some(
+                match ptype {
+                    "note" => "[!IMPORTANT]",
+                    "tip" | "success" => "[!TIP]",
+                    "warning" => "[!WARNING]",
+                    "error" => "[!CAUTION]",
+                    _ => "[!NOTE]",
+                }
+                .to_owned(),
+            ),
+            PanelStyle::Labelled => Some(format!("**{}:**", self.panel_label(ptype))),
+            PanelStyle::Blockquote => None,
+        };
+        let text = match label {
+            None if body.is_empty() => return None,
+            None => body,
+            Some(l) if body.is_empty() => l,
+            // An alert label shares its paragraph with the first paragraph;
+            // anything else (a list above all) needs a blank line, or it
+            // would be read as paragraph text.
+            Some(l) if starts_with_para => {
+                let sep = if matches!(self.o.panel_style, PanelStyle::Labelled) {
+                    " "
+                } else {
+                    "\n"
+                };
+                format!("{l}{sep}{body}")
+            }
+            Some(l) => format!("{l}\n\n{body}"),
+        };
+        Some(Blk::other(prefix_lines(&text, "> ", ">")))
+    }
+
+    fn expand(&mut self, node: &Value, depth: usize) -> Blk {
+        let title = attr(node, "title")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("");
+        let body = join(&self.blocks(content(node), depth, Seg::Content), false);
+        if self.o.html && self.o.expand_style == ExpandStyle::Details {
+            let mut s = String::from("<details>\n<summary>");
+            escape::html(if title.is_empty() { "Details" } else { title }, &mut s);
+            s.push_str("</summary>");
+            if !body.is_empty() {
+                s.push_str("\n\n");
+                s.push_str(&body);
+            }
+            s.push_str("\n\n</details>");
+            return Blk::other(s);
+        }
+        let mut s = String::new();
+        if !title.is_empty() {
+            let mut run = Run::default();
+            run.push_text(title, &[Mk::Strong]);
+            s = self.render_run(run, Ctx::Heading).unwrap_or_default();
+        }
+        if !body.is_empty() {
+            if !s.is_empty() {
+                s.push_str("\n\n");
+            }
+            s.push_str(&body);
+        }
+        Blk {
+            kind: Kind::Other,
+            text: s,
+        }
+    }
+
+    // ------------------------------------------------------------ media
+
+    /// The link mark of a node, if any.
+    fn link_mark(node: &Value) -> Option<(String, Option<String>)> {
+        node.get("marks")?
+            .as_array()?
+            .iter()
+            .find(|m| ty(m) == "link")
+            .and_then(|m| {
+                let href = attr_str(m, "href")?;
+                Some((href.to_owned(), attr_str(m, "title").map(str::to_owned)))
+            })
+    }
+
+    /// The Markdown placeholder of a `media` (or `mediaInline`) node.
+    fn media_md(
+        &mut self,
+        node: &Value,
+        image: bool,
+        outer: Option<(String, Option<String>)>,
+    ) -> String {
+        let mtype = attr(node, "type").and_then(Value::as_str).unwrap_or("file");
+        let id = attr_str(node, "id");
+        let url = attr_str(node, "url");
+        let dest = match (mtype, url, id) {
+            ("external", Some(u), _) | (_, Some(u), None) => u.to_owned(),
+            (_, _, Some(id)) => format!("attachment:{id}"),
+            _ => String::new(),
+        };
+        let label = attr_str(node, "alt")
+            .map(str::to_owned)
+            .or_else(|| (mtype == "link").then(|| id.map(str::to_owned)).flatten())
+            .unwrap_or_else(|| {
+                (if image && mtype != "link" {
+                    "image"
+                } else {
+                    "file"
+                })
+                .to_owned()
+            });
+        if dest.is_empty() && attr_str(node, "alt").is_none() {
+            self.warn(WarningKind::Invalid, ty(node));
+        }
+        let label_md = inline_text(&label);
+        // A link mark on the media (or its mediaSingle) wins over the
+        // attachment link: links cannot nest.
+        let link = Self::link_mark(node).or(outer);
+        let style = self.o.media_style;
+        if style == MediaStyle::Text {
+            return label_md;
+        }
+        let as_image = image && mtype != "link" && style == MediaStyle::Image && !dest.is_empty();
+        let mut s = String::new();
+        if as_image {
+            if link.is_some() {
+                s.push('[');
+            }
+            s.push_str("![");
+            s.push_str(&label_md);
+            s.push_str("](");
+            escape::destination(&dest, &mut s);
+            s.push(')');
+            if let Some((href, title)) = &link {
+                s.push_str("](");
+                escape::destination(href, &mut s);
+                if let Some(t) = title {
+                    escape::title(t, &mut s);
+                }
+                s.push(')');
+            }
+            return s;
+        }
+        let (href, title) = match link {
+            Some((h, t)) => (h, t),
+            None if dest.is_empty() => return label_md,
+            None => (dest, None),
+        };
+        s.push('[');
+        s.push_str(&label_md);
+        s.push_str("](");
+        escape::destination(&href, &mut s);
+        if let Some(t) = &title {
+            escape::title(t, &mut s);
+        }
+        s.push(')');
+        s
+    }
+
+    fn media_single(&mut self, node: &Value, depth: usize) -> Option<String> {
+        let outer = Self::link_mark(node);
+        let mut lines: Vec<String> = Vec::new();
+        for (i, c) in content(node).iter().enumerate() {
+            self.path.push(PSeg::Content(i));
+            match ty(c) {
+                "media" | "mediaInline" => {
+                    let md = self.media_md(c, true, outer.clone());
+                    if !md.is_empty() {
+                        lines.push(md);
+                    }
+                }
+                "caption" => {
+                    let mut run = self.inline_children(c, depth, &[]);
+                    run.add_mark(Mk::Em);
+                    if let Some(t) = self.render_run(run, Ctx::Caption) {
+                        lines.push(t);
+                    }
+                }
+                _ => {
+                    let mut run = Run::default();
+                    self.inline(c, &mut run, &[], depth + 1);
+                    if let Some(t) = self.render_run(run, Ctx::Caption) {
+                        lines.push(t);
+                    }
+                }
+            }
+            self.path.pop();
+        }
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    // ------------------------------------------------------------ inline
+
+    /// Parses a node's marks into `marks`; returns whether `code` is set.
+    fn marks<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: &mut Vec<Mk>) -> bool {
+        let Some(list) = node.get("marks").and_then(Value::as_array) else {
+            return false;
+        };
+        let mut code = false;
+        for m in list {
+            match ty(m) {
+                "strong" => marks.push(Mk::Strong),
+                "em" => marks.push(Mk::Em),
+                "strike" => marks.push(Mk::Strike),
+                "code" => code = true,
+                "link" => {
+                    if let Some(href) = attr(m, "href")
+                        .and_then(Value::as_str)
+                        .filter(|h| !h.is_empty())
+                    {
+                        // Links cannot nest: the innermost link wins.
+                        marks.retain(|x| !matches!(x, Mk::Link(_)));
+                        let title = attr_str(m, "title");
+                        marks.push(run.link(href, title));
+                    }
+                }
+                "subsup" if self.o.html => match attr(m, "type").and_then(Value::as_str) {
+                    Some("sub") => marks.push(Mk::Sub),
+                    Some("sup") => marks.push(Mk::Sup),
+                    _ => {}
+                },
+                "subsup"
+                | "underline"
+                | "textColor"
+                | "backgroundColor"
+                | "annotation"
+                | "border"
+                | "alignment"
+                | "indentation"
+                | "fontSize"
+                | "breakout"
+                | "dataConsumer"
+                | "fragment"
+                | "typeAheadQuery"
+                | "confluenceInlineComment"
+                | "unsupportedMark"
+                | "unsupportedNodeAttribute" => {}
+                other => self.warn(WarningKind::UnknownMark, other),
+            }
+        }
+        code
+    }
+
+    fn card<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: &[Mk]) {
+        let mut m: Vec<Mk> = marks
+            .iter()
+            .copied()
+            .filter(|x| !matches!(x, Mk::Link(_)))
+            .collect();
+        if let Some(url) = attr_str(node, "url") {
+            let text = match self.o.card_style {
+                CardStyle::IssueKey => issue_key(url).unwrap_or(url),
+                CardStyle::Url => url,
+            };
+            m.push(run.link(url, None));
+            run.push_text(text, &m);
+        } else if let Some(data) = attr(node, "data").filter(|d| d.is_object()) {
+            let name = data
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty());
+            let url = data
+                .get("url")
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty());
+            if let Some(u) = url {
+                m.push(run.link(u, None));
+            }
+            if let Some(text) = name.or(url) {
+                run.push_text(text, &m);
+            }
+        } else if let Some(ds) = attr(node, "datasource").filter(|d| d.is_object()) {
+            let jql = ds
+                .pointer("/parameters/jql")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let label = if jql.is_empty() {
+                "Jira issues".to_owned()
+            } else {
+                format!("Jira issues: {jql}")
+            };
+            run.push_text(label, &m);
+        }
+    }
+
+    /// Fallback ladder steps 2 and 3 for nodes without children.
+    fn attr_fallback<'a>(
+        &mut self,
+        node: &'a Value,
+        run: &mut Run<'a>,
+        marks: &[Mk],
+        depth: usize,
+    ) {
+        if let Some(Value::String(t)) = node.get("text") {
+            run.push_text(t, marks);
+        } else if let Some(t) = attr_str(node, "text").or_else(|| attr_str(node, "title")) {
+            run.push_text(t, marks);
+        } else if let Some(u) = attr_str(node, "url") {
+            let mut m = marks.to_vec();
+            m.push(run.link(u, None));
+            run.push_text(u, &m);
+        } else if let Some(orig) = attr(node, "originalValue") {
+            self.path.push(PSeg::Original);
+            self.inline(orig, run, marks, depth + 1);
+            self.path.pop();
+        }
+    }
+
+    /// Collects one node into an inline run.
+    fn inline<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: &[Mk], depth: usize) {
+        let Value::Object(_) = node else {
+            if let Value::String(s) = node {
+                run.push_text(s, marks);
+            }
+            self.warn(WarningKind::Invalid, "");
+            return;
+        };
+        if depth > self.o.max_depth {
+            self.warn(WarningKind::DepthLimit, ty(node));
+            run.push_text(flat_text(node), marks);
+            return;
+        }
+        let t = ty(node);
+        let mut m = marks.to_vec();
+        let code = self.marks(node, run, &mut m);
+        match t {
+            "text" => {
+                let text = match node.get("text") {
+                    Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+                    Some(Value::Number(n)) => {
+                        self.warn(WarningKind::Invalid, t);
+                        std::borrow::Cow::Owned(n.to_string())
+                    }
+                    _ => return,
+                };
+                if text.contains('\0') {
+                    self.warn(WarningKind::Lossy, t);
+                }
+                if code {
+                    run.push(Piece::Code(text), &m);
+                } else {
+                    run.push_text(text, &m);
+                }
+            }
+            "hardBreak" => run.push(Piece::Break, &m),
+            "mention" => {
+                let id = attr_str(node, "id");
+                let name = attr_str(node, "text")
+                    .map(|s| s.trim_start_matches('@'))
+                    .filter(|s| !s.trim().is_empty());
+                let Some(shown) = name.or(id) else {
+                    self.warn(WarningKind::Invalid, t);
+                    return;
+                };
+                let text = format!("@{shown}");
+                if self.o.mention_style == MentionStyle::Link
+                    && let Some(id) = id
+                {
+                    m.retain(|x| !matches!(x, Mk::Link(_)));
+                    m.push(run.link(&format!("mention:{id}"), None));
+                }
+                run.push_text(text, &m);
+            }
+            "emoji" => {
+                if let Some(e) = attr_str(node, "text").or_else(|| attr_str(node, "shortName")) {
+                    run.push_text(e, &m);
+                } else {
+                    self.warn(WarningKind::Invalid, t);
+                }
+            }
+            "date" => {
+                let d = date_text(attr(node, "timestamp"));
+                if d.is_empty() {
+                    self.warn(WarningKind::Invalid, t);
+                } else {
+                    run.push_text(d, &m);
+                }
+            }
+            "status" => {
+                if let Some(s) = attr_str(node, "text") {
+                    m.push(Mk::Strong);
+                    run.push_text(format!("[{}]", s.trim()), &m);
+                }
+            }
+            "placeholder" => {
+                if self.o.placeholders
+                    && let Some(s) = attr_str(node, "text")
+                {
+                    m.push(Mk::Em);
+                    run.push_text(s, &m);
+                }
+            }
+            "inlineCard" | "blockCard" | "embedCard" => {
+                self.card(node, run, &m);
+            }
+            "inlineExtension" | "extension" => {
+                if let Some(s) = attr_str(node, "text") {
+                    run.push_text(s, &m);
+                } else if self.o.extension_markers && self.o.html {
+                    let key = attr_str(node, "extensionKey").unwrap_or("unknown");
+                    run.push(Piece::Comment(comment("extension", key)), &m);
+                }
+            }
+            "mediaInline" => {
+                let label = attr_str(node, "alt").unwrap_or("file").to_owned();
+                let id = attr_str(node, "id");
+                if self.o.media_style != MediaStyle::Text
+                    && !m.iter().any(|x| matches!(x, Mk::Link(_)))
+                    && let Some(id) = id
+                {
+                    m.push(run.link(&format!("attachment:{id}"), None));
+                }
+                run.push_text(label, &m);
+            }
+            "media" => {
+                let md = self.media_md(node, true, None);
+                if !md.is_empty() {
+                    run.push(Piece::Raw(md), &m);
+                }
+            }
+            "image" => {
+                let src = attr_str(node, "src").unwrap_or("");
+                let alt = attr_str(node, "alt").unwrap_or("image");
+                let mut s = String::from("![");
+                s.push_str(&inline_text(alt));
+                s.push_str("](");
+                escape::destination(src, &mut s);
+                if let Some(title) = attr_str(node, "title") {
+                    escape::title(title, &mut s);
+                }
+                s.push(')');
+                run.push(Piece::Raw(s), &m);
+            }
+            "unsupportedInline" | "unsupportedBlock" => {
+                if let Some(orig) = attr(node, "originalValue") {
+                    self.path.push(PSeg::Original);
+                    self.inline(orig, run, &m, depth + 1);
+                    self.path.pop();
+                }
+            }
+            "confluenceUnsupportedInline" | "confluenceUnsupportedBlock" => {
+                if let Some(x) = attr(node, "cxhtml").and_then(Value::as_str) {
+                    run.push_text(strip_tags(x), &m);
+                }
+            }
+            "confluenceJiraIssue" => {
+                if let Some(k) = attr_str(node, "issueKey") {
+                    run.push_text(k, &m);
+                }
+            }
+            "codeBlock" => {
+                let body = Self::code_body(node);
+                if !body.is_empty() {
+                    run.push(Piece::Code(body.into()), &m);
+                }
+            }
+            _ => {
+                if !is_known(t) {
+                    self.warn(WarningKind::UnknownNode, t);
+                }
+                let children = content(node);
+                if children.is_empty() {
+                    self.attr_fallback(node, run, &m, depth);
+                } else {
+                    // Blocks met in inline context are flattened, separated
+                    // by spaces.
+                    let block = BLOCK_TYPES.contains(&t);
+                    for (i, c) in children.iter().enumerate() {
+                        if block && i > 0 {
+                            run.push_text(" ", &m);
+                        }
+                        self.path.push(PSeg::Content(i));
+                        self.inline(c, run, &m, depth + 1);
+                        self.path.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ tables
+
+    fn table(&mut self, rows: &[Value], depth: usize) -> Option<String> {
+        if rows.is_empty() {
+            return None;
+        }
+        let mut grid: Vec<Vec<Option<String>>> = Vec::with_capacity(rows.len());
+        let mut header = true;
+        for (r, row) in rows.iter().enumerate() {
+            self.path.push(PSeg::Content(r));
+            if grid.len() <= r {
+                grid.push(Vec::new());
+            }
+            let (cells, seg) = if matches!(ty(row), "tableRow" | "") && row.get("content").is_some()
+            {
+                (content(row), Seg::Content)
+            } else {
+                (std::slice::from_ref(row), Seg::Root)
+            };
+            let mut col = 0;
+            for (ci, cell) in cells.iter().enumerate() {
+                self.enter(seg, ci);
+                while grid[r].get(col).is_some_and(Option::is_some) {
+                    col += 1;
+                }
+                let colspan = attr_num(cell, "colspan")
+                    .map_or(1, |f| to_usize(clamp_int(f, 1, MAX_COLSPAN as u64)));
+                let max_rows = u64::try_from(rows.len() - r).unwrap_or(1);
+                let rowspan =
+                    attr_num(cell, "rowspan").map_or(1, |f| to_usize(clamp_int(f, 1, max_rows)));
+                if r == 0 && ty(cell) != "tableHeader" {
+                    header = false;
+                }
+                let mut text = Some(self.cell_text(cell, depth + 1));
+                for dr in 0..rowspan {
+                    while grid.len() <= r + dr {
+                        grid.push(Vec::new());
+                    }
+                    let line = &mut grid[r + dr];
+                    if line.len() < col + colspan {
+                        line.resize(col + colspan, None);
+                    }
+                    for (dc, slot) in line[col..col + colspan].iter_mut().enumerate() {
+                        if slot.is_none() {
+                            *slot = Some(if dr == 0 && dc == 0 {
+                                text.take().unwrap_or_default()
+                            } else {
+                                String::new()
+                            });
+                        }
+                    }
+                }
+                col += colspan;
+                self.leave(seg);
+            }
+            if cells.is_empty() && r == 0 {
+                header = false;
+            }
+            self.path.pop();
+        }
+        let ncols = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut out = String::new();
+        let push_row = |out: &mut String, row: Option<&Vec<Option<String>>>| {
+            out.push('|');
+            for c in 0..ncols {
+                out.push(' ');
+                if let Some(Some(t)) = row.and_then(|r| r.get(c)) {
+                    out.push_str(t);
+                }
+                out.push_str(" |");
+            }
+            out.push('\n');
+        };
+        let data_from = if header {
+            push_row(&mut out, grid.first());
+            1
+        } else {
+            push_row(&mut out, None);
+            0
+        };
+        out.push('|');
+        for _ in 0..ncols {
+            out.push_str(" --- |");
+        }
+        for row in &grid[data_from..] {
+            out.push('\n');
+            push_row(&mut out, Some(row));
+            out.pop();
+        }
+        Some(out.trim_end_matches('\n').to_owned())
+    }
+
+    fn cell_text(&mut self, cell: &Value, depth: usize) -> String {
+        let mut segs = Vec::new();
+        if matches!(ty(cell), "tableCell" | "tableHeader") {
+            self.flat_blocks(content(cell), depth, 0, &mut segs, Seg::Content);
+        } else {
+            self.flat_blocks(std::slice::from_ref(cell), depth, 0, &mut segs, Seg::Root);
+        }
+        let br = if self.o.html { "<br>" } else { " " };
+        let mut s = if segs.len() == 1 {
+            segs.pop().unwrap_or_default()
+        } else {
+            segs.join(br)
+        };
+        if s.contains('|') {
+            s = s.replace('|', "\\|");
+        }
+        if s.contains('\n') {
+            s = s.replace('\n', br);
+        }
+        if !s.contains("<br>") && !s.starts_with([' ', '\t']) && !s.ends_with([' ', '\t']) {
+            return s;
+        }
+        let mut t = s.trim();
+        loop {
+            let before = t.len();
+            t = t.strip_prefix("<br>").unwrap_or(t).trim();
+            t = t.strip_suffix("<br>").unwrap_or(t).trim();
+            if t.len() == before {
+                break;
+            }
+        }
+        t.to_owned()
+    }
+
+    fn cell_run(&mut self, run: Run<'_>, segs: &mut Vec<String>) {
+        if let Some(t) = self.render_run(run, Ctx::Cell) {
+            segs.push(t);
+        }
+    }
+
+    /// Flattens blocks into single-line cell segments.
+    fn flat_blocks(
+        &mut self,
+        nodes: &[Value],
+        depth: usize,
+        level: usize,
+        segs: &mut Vec<String>,
+        seg: Seg,
+    ) {
+        let mut pending: Option<Run<'_>> = None;
+        for (i, node) in nodes.iter().enumerate() {
+            self.enter(seg, i);
+            if is_inline(node) {
+                let run = pending.get_or_insert_with(Run::default);
+                self.inline(node, run, &[], depth + 1);
+            } else {
+                if let Some(run) = pending.take() {
+                    self.cell_run(run, segs);
+                }
+                self.flat_block(node, depth + 1, level, segs);
+            }
+            self.leave(seg);
+        }
+        if let Some(run) = pending.take() {
+            self.cell_run(run, segs);
+        }
+    }
+
+    fn flat_block(&mut self, node: &Value, depth: usize, level: usize, segs: &mut Vec<String>) {
+        if depth > self.o.max_depth {
+            self.warn(WarningKind::DepthLimit, ty(node));
+            let mut run = Run::default();
+            run.push_text(flat_text(node), &[]);
+            self.cell_run(run, segs);
+            return;
+        }
+        let t = ty(node);
+        let indent = "  ".repeat(level);
+        match t {
+            "paragraph" | "unknownBlock" | "caption" => {
+                let mut run = self.inline_children(node, depth, &[]);
+                if t == "caption" {
+                    run.add_mark(Mk::Em);
+                }
+                self.cell_run(run, segs);
+            }
+            "heading" => {
+                let mut run = self.inline_children(node, depth, &[]);
+                run.add_mark(Mk::Strong);
+                self.cell_run(run, segs);
+            }
+            "bulletList" | "orderedList" | "taskList" | "decisionList" => {
+                let start = if t == "orderedList" {
+                    attr_num(node, "order").map_or(1, |f| clamp_int(f, 0, MAX_ORDER))
+                } else {
+                    1
+                };
+                for (i, item) in content(node).iter().enumerate() {
+                    self.path.push(PSeg::Content(i));
+                    if ty(item) == "taskList" {
+                        self.flat_block(item, depth + 1, level + 1, segs);
+                        self.path.pop();
+                        continue;
+                    }
+                    let marker = match t {
+                        "orderedList" => format!("{}. ", start + u64::try_from(i).unwrap_or(0)),
+                        "taskList" => {
+                            let done = attr(item, "state").and_then(Value::as_str) == Some("DONE");
+                            (if done { "[x] " } else { "[ ] " }).to_owned()
+                        }
+                        "decisionList" => format!("**{}:** ", inline_text(&self.o.decision_label)),
+                        _ => "- ".to_owned(),
+                    };
+                    let mut inner = Vec::new();
+                    if matches!(ty(item), "taskItem" | "decisionItem") {
+                        let run = self.inline_children(item, depth + 1, &[]);
+                        self.cell_run(run, &mut inner);
+                    } else {
+                        self.flat_blocks(
+                            content(item),
+                            depth + 1,
+                            level + 1,
+                            &mut inner,
+                            Seg::Content,
+                        );
+                    }
+                    let first = if inner.is_empty() {
+                        String::new()
+                    } else {
+                        inner.remove(0)
+                    };
+                    segs.push(format!("{indent}{marker}{first}").trim_end().to_owned());
+                    segs.append(&mut inner);
+                    self.path.pop();
+                }
+            }
+            "codeBlock" => {
+                for line in Self::code_body(node).split('\n') {
+                    if !line.trim().is_empty() {
+                        let mut s = String::new();
+                        escape::code_span(line, &mut s);
+                        segs.push(s);
+                    }
+                }
+            }
+            "panel" | "expand" | "nestedExpand" => {
+                let label = if t == "panel" {
+                    let p = attr(node, "panelType")
+                        .and_then(Value::as_str)
+                        .unwrap_or("info");
+                    Some(self.panel_label(p))
+                } else {
+                    attr_str(node, "title").map(|s| inline_text(s.trim()))
+                };
+                let mut inner = Vec::new();
+                self.flat_blocks(content(node), depth, level, &mut inner, Seg::Content);
+                if let Some(l) = label {
+                    let first = if inner.is_empty() {
+                        String::new()
+                    } else {
+                        inner.remove(0)
+                    };
+                    segs.push(format!("**{l}:** {first}").trim_end().to_owned());
+                }
+                segs.append(&mut inner);
+            }
+            "rule" => segs.push(String::new()),
+            "mediaSingle" => {
+                let outer = Self::link_mark(node);
+                for (i, c) in content(node).iter().enumerate() {
+                    self.path.push(PSeg::Content(i));
+                    if ty(c) == "media" {
+                        let md = self.media_md(c, true, outer.clone());
+                        segs.push(md);
+                    } else {
+                        self.flat_block(c, depth + 1, level, segs);
+                    }
+                    self.path.pop();
+                }
+            }
+            "mediaGroup" => {
+                for (i, c) in content(node).iter().enumerate() {
+                    self.path.push(PSeg::Content(i));
+                    let md = self.media_md(c, false, None);
+                    segs.push(md);
+                    self.path.pop();
+                }
+            }
+            "media" => {
+                let md = self.media_md(node, true, None);
+                segs.push(md);
+            }
+            "table" => {
+                // Nested tables (behind a ProseMirror flag): cells joined by
+                // ` ; `, rows by line breaks.
+                for (r, row) in content(node).iter().enumerate() {
+                    self.path.push(PSeg::Content(r));
+                    let mut cells = Vec::new();
+                    for (c, cell) in content(row).iter().enumerate() {
+                        self.path.push(PSeg::Content(c));
+                        let mut inner = Vec::new();
+                        self.flat_blocks(content(cell), depth + 1, level, &mut inner, Seg::Content);
+                        cells.push(inner.join(" "));
+                        self.path.pop();
+                    }
+                    segs.push(cells.join(" ; "));
+                    self.path.pop();
+                }
+            }
+            "extension"
+            | "blockCard"
+            | "embedCard"
+            | "confluenceUnsupportedBlock"
+            | "unsupportedBlock" => {
+                let mut run = Run::default();
+                self.inline(node, &mut run, &[], depth);
+                self.cell_run(run, segs);
+            }
+            "syncBlock" => {}
+            _ => {
+                if !is_known(t) {
+                    self.warn(WarningKind::UnknownNode, t);
+                }
+                self.flat_blocks(content(node), depth, level, segs, Seg::Content);
+                let mut run = Run::default();
+                if content(node).is_empty() {
+                    self.attr_fallback(node, &mut run, &[], depth);
+                }
+                self.cell_run(run, segs);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date_text(Some(&Value::from("1582152559"))), "2020-02-19");
+        assert_eq!(date_text(Some(&Value::from("1582156800000"))), "2020-02-20");
+        assert_eq!(date_text(Some(&Value::from("0"))), "1970-01-01");
+        assert_eq!(date_text(Some(&Value::from("-86400000"))), "1967-04-07");
+        assert_eq!(date_text(Some(&Value::from("tomorrow"))), "tomorrow");
+        assert_eq!(
+            date_text(Some(&serde_json::json!(1_582_156_800_000_i64))),
+            "2020-02-20"
+        );
+    }
+
+    #[test]
+    fn issue_keys_from_browse_urls() {
+        assert_eq!(
+            issue_key("https://x.atlassian.net/browse/ENG-42?focused=1"),
+            Some("ENG-42")
+        );
+        assert_eq!(issue_key("https://x.atlassian.net/browse/eng-42"), None);
+        assert_eq!(issue_key("https://x.atlassian.net/wiki"), None);
+    }
+
+    #[test]
+    fn tags_are_stripped() {
+        assert_eq!(strip_tags("<p>a &amp; <b>b</b></p>"), "a & b");
+    }
+
+    #[test]
+    fn comments_cannot_be_closed_early() {
+        assert_eq!(comment("extension", "a-->b"), "<!-- extension: a-b -->");
+    }
+}

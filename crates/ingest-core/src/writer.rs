@@ -1,0 +1,281 @@
+//! Writing one issue version: raw object, normalized document, and the
+//! bookkeeping (index entry, manifest lines, counters) that follows.
+//!
+//! The I/O of many issues runs concurrently ([`write_issue`] only reads the
+//! index), and the outcomes are applied one by one ([`apply`]) so the index
+//! and manifest need no locking.
+
+use bytes::Bytes;
+use jira_client::RawIssue;
+use normalize::{FieldCatalogue, IssueKey, RawRecord};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use state_store::{ObjectStore, PutMode, PutOptions};
+use time::OffsetDateTime;
+
+use crate::{
+    Error, Result,
+    engine::{epoch_ms, from_epoch_ms},
+    manifest::{Manifest, ManifestLine, Op},
+    state::{IdIndex, IndexEntry, object_key},
+    summary::RunSummary,
+};
+
+/// An issue as read from Jira, with its complete comment pages when the
+/// embedded list was truncated.
+#[derive(Debug)]
+pub(crate) struct Hydrated {
+    pub(crate) issue: RawIssue,
+    pub(crate) comment_pages: Vec<Box<RawValue>>,
+}
+
+/// Everything `write_issue` needs besides the issue.
+pub(crate) struct WriteContext<'a> {
+    pub(crate) store: &'a dyn ObjectStore,
+    pub(crate) catalogue: &'a FieldCatalogue,
+    pub(crate) options: &'a normalize::Options,
+    pub(crate) site_url: &'a str,
+    pub(crate) fetched_at: OffsetDateTime,
+}
+
+/// What happened to one issue.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// The stored version is current; nothing written.
+    Unchanged { id: String, updated_ms: i64 },
+    /// The document was written (and possibly moved from another key).
+    Written {
+        id: String,
+        entry: IndexEntry,
+        raw_written: bool,
+        /// The document's bytes were identical to the stored ones.
+        same_document: bool,
+        moved_from: Option<IndexEntry>,
+    },
+    /// Not written: invalid key or unreadable issue (raw kept if possible).
+    Rejected {
+        id: String,
+        key: String,
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// The issue id.
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Outcome::Unchanged { id, .. }
+            | Outcome::Written { id, .. }
+            | Outcome::Rejected { id, .. } => id,
+        }
+    }
+
+    /// `fields.updated` of what was processed, epoch ms.
+    pub(crate) fn updated_ms(&self) -> Option<i64> {
+        match self {
+            Outcome::Unchanged { updated_ms, .. } => Some(*updated_ms),
+            Outcome::Written { entry, .. } => Some(entry.updated_ms),
+            Outcome::Rejected { .. } => None,
+        }
+    }
+}
+
+/// Writes one issue version unless the stored one is current.
+pub(crate) async fn write_issue(
+    cx: &WriteContext<'_>,
+    h: Hydrated,
+    prior: Option<IndexEntry>,
+) -> Result<Outcome> {
+    let id = h.issue.id.clone();
+    // The key is validated before it is used in any object key.
+    let key = match IssueKey::parse(&h.issue.key) {
+        Ok(key) => key,
+        Err(e) => {
+            return Ok(Outcome::Rejected {
+                id,
+                key: h.issue.key.clone(),
+                reason: e.to_string(),
+            });
+        }
+    };
+    let Some(updated) = h.issue.updated else {
+        return Ok(Outcome::Rejected {
+            id,
+            key: key.to_string(),
+            reason: "the issue has no fields.updated".into(),
+        });
+    };
+    let updated_ms = epoch_ms(updated);
+    if let Some(prior) = &prior
+        && prior.key == key.as_str()
+        && prior.updated_ms == updated_ms
+    {
+        return Ok(Outcome::Unchanged { id, updated_ms });
+    }
+
+    let pages: Vec<&RawValue> = h.comment_pages.iter().map(AsRef::as_ref).collect();
+    let raw_bytes = RawRecord::to_bytes(cx.site_url, cx.fetched_at, h.issue.raw(), &pages, &[]);
+    let raw_key = normalize::raw_object_key(&key, updated);
+    let raw_written = put_raw(cx.store, &raw_key, &id, updated, raw_bytes.clone()).await?;
+
+    let document = RawRecord::parse(&raw_bytes)
+        .and_then(|record| normalize::normalize(&record, cx.catalogue, &raw_key, cx.options));
+    let document = match document {
+        Ok(doc) => doc,
+        Err(e) => {
+            return Ok(Outcome::Rejected {
+                id,
+                key: key.to_string(),
+                reason: format!("could not normalize (raw kept at {raw_key}): {e}"),
+            });
+        }
+    };
+    let doc_bytes = document.to_json_bytes();
+    let doc_sha256 = hex::encode(Sha256::digest(&doc_bytes));
+    let entry = IndexEntry {
+        key: key.to_string(),
+        updated_ms,
+        doc_sha256,
+        content_sha256: document.content_sha256.clone(),
+    };
+    let same_key = prior.as_ref().is_some_and(|p| p.key == entry.key);
+    let same_document = same_key
+        && prior
+            .as_ref()
+            .is_some_and(|p| p.doc_sha256 == entry.doc_sha256);
+    if !same_document {
+        put_normalized(cx.store, &key, &id, &entry, doc_bytes).await?;
+    }
+    // A known id under a new key is a move: the old key's document goes,
+    // after the new one is safely written.
+    let moved_from = match prior {
+        Some(p) if p.key != entry.key => {
+            let old = IssueKey::parse(&p.key).map_err(|e| Error::Internal(e.to_string()))?;
+            cx.store
+                .delete(&object_key(&normalize::normalized_object_key(&old))?)
+                .await?;
+            Some(p)
+        }
+        _ => None,
+    };
+    Ok(Outcome::Written {
+        id,
+        entry,
+        raw_written,
+        same_document,
+        moved_from,
+    })
+}
+
+/// Stores a raw version once: an existing object with this key is the same
+/// version and is never overwritten.
+async fn put_raw(
+    store: &dyn ObjectStore,
+    raw_key: &str,
+    id: &str,
+    updated: OffsetDateTime,
+    bytes: Vec<u8>,
+) -> Result<bool> {
+    let opts = PutOptions::content_type("application/json")
+        .with_metadata("issue-id", id)
+        .with_metadata("updated", normalize::updated_key(updated))
+        .with_mode(PutMode::Create);
+    match store
+        .put_opts(&object_key(raw_key)?, Bytes::from(bytes), opts)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(state_store::Error::AlreadyExists { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn put_normalized(
+    store: &dyn ObjectStore,
+    key: &IssueKey,
+    id: &str,
+    entry: &IndexEntry,
+    bytes: Vec<u8>,
+) -> Result<()> {
+    let opts = PutOptions::content_type("application/json")
+        .with_metadata("issue-id", id)
+        .with_metadata(
+            "updated",
+            normalize::updated_key(from_epoch_ms(entry.updated_ms)),
+        )
+        .with_metadata("content-sha256", entry.content_sha256.clone());
+    store
+        .put_opts(
+            &object_key(&normalize::normalized_object_key(key))?,
+            Bytes::from(bytes),
+            opts,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Folds one outcome into the index, the manifest and the counters.
+pub(crate) fn apply(
+    outcome: Outcome,
+    index: &mut IdIndex,
+    manifest: &mut Manifest,
+    summary: &mut RunSummary,
+) {
+    match outcome {
+        Outcome::Unchanged { .. } => summary.unchanged += 1,
+        Outcome::Rejected { id, key, reason } => {
+            tracing::error!(issue.id = %id, issue.key = %key, %reason, "issue rejected");
+            summary.rejected += 1;
+        }
+        Outcome::Written {
+            id,
+            entry,
+            raw_written,
+            same_document,
+            moved_from,
+        } => {
+            if raw_written {
+                summary.raw_written += 1;
+            }
+            if let Some(old) = moved_from {
+                tracing::info!(issue.id = %id, from = %old.key, to = %entry.key, "issue moved");
+                manifest.push(delete_line(&id, &old));
+                summary.moved += 1;
+                summary.deleted += 1;
+            }
+            if same_document {
+                summary.unchanged += 1;
+            } else {
+                summary.written += 1;
+                manifest.push(upsert_line(&id, &entry));
+            }
+            index.insert(id, entry);
+        }
+    }
+}
+
+pub(crate) fn upsert_line(id: &str, entry: &IndexEntry) -> ManifestLine {
+    ManifestLine {
+        op: Op::Upsert,
+        id: id.to_owned(),
+        key: entry.key.clone(),
+        updated: Some(normalize::format_rfc3339_utc(from_epoch_ms(
+            entry.updated_ms,
+        ))),
+        normalized_key: format!("normalized/jira/{}.json", entry.key),
+        content_sha256: Some(entry.content_sha256.clone()),
+    }
+}
+
+pub(crate) fn delete_line(id: &str, entry: &IndexEntry) -> ManifestLine {
+    ManifestLine {
+        op: Op::Delete,
+        id: id.to_owned(),
+        key: entry.key.clone(),
+        updated: Some(normalize::format_rfc3339_utc(from_epoch_ms(
+            entry.updated_ms,
+        ))),
+        normalized_key: format!("normalized/jira/{}.json", entry.key),
+        content_sha256: None,
+    }
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the sync engine against the Jira simulator, with the
+//! in-memory and filesystem backends.
+
+mod support;
+
+mod faults;
+mod reconcile;
+mod sync;

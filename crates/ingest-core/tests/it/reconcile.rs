@@ -1,0 +1,92 @@
+//! Deletions via the id census, and the guard against mass deletion.
+
+use ingest_core::{Error, RunOptions};
+
+use crate::support::Harness;
+
+#[tokio::test]
+async fn reconcile_deletes_what_jira_deleted() {
+    let h = Harness::new(100).await;
+    h.engine().sync(RunOptions::default()).await.unwrap();
+    let truth = h.sim.issues_snapshot();
+    h.sim.delete_issue(&truth[4].key).unwrap();
+    h.sim.delete_issue(&truth[50].key).unwrap();
+
+    let summary = h.engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.deleted, 2, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+    let lines = h.manifest_lines().await;
+    for gone in [&truth[4], &truth[50]] {
+        assert!(
+            lines.iter().any(|l| l["op"] == "delete"
+                && l["key"] == gone.key.as_str()
+                && l["id"] == gone.id.as_str()),
+            "no delete line for {}",
+            gone.key
+        );
+    }
+    // A second reconcile has nothing to do.
+    let again = h.engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(again.deleted, 0);
+}
+
+#[tokio::test]
+async fn mass_deletion_is_refused_unless_forced() {
+    let h = Harness::new(100).await;
+    h.engine().sync(RunOptions::default()).await.unwrap();
+    let truth = h.sim.issues_snapshot();
+    for issue in truth.iter().take(10) {
+        h.sim.delete_issue(&issue.key).unwrap();
+    }
+    let before = h.documents().await;
+    let err = h
+        .engine()
+        .reconcile(RunOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MassDeleteRefused {
+                would_delete: 10,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--force"), "{err}");
+    assert_eq!(
+        h.documents().await,
+        before,
+        "nothing may be deleted when refused"
+    );
+
+    let forced = h
+        .engine()
+        .reconcile(RunOptions {
+            force: true,
+            ..RunOptions::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(forced.deleted, 10);
+    h.assert_matches_ground_truth().await;
+}
+
+#[tokio::test]
+async fn reconcile_moves_documents_of_moved_issues() {
+    let h = Harness::new(30).await;
+    h.engine().sync(RunOptions::default()).await.unwrap();
+    let victim = h
+        .sim
+        .issues_snapshot()
+        .into_iter()
+        .find(|i| i.key.starts_with("SUP-"))
+        .unwrap();
+    let new_key = h.sim.move_issue(&victim.key, "ENG").unwrap();
+    let summary = h.engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.moved, 1, "{summary:?}");
+    let docs = h.documents().await;
+    assert!(!docs.contains_key(&victim.key));
+    assert!(docs.contains_key(&new_key));
+}

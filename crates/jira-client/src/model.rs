@@ -1,0 +1,549 @@
+//! The data model: what Jira returns, parsed just enough to drive a sync.
+//!
+//! Everything here compiles without the `http` feature so pure crates (the
+//! normalizer) can share it. Issues keep the exact bytes Jira sent next to
+//! the parsed essentials, because raw storage must be byte-for-byte faithful.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::{Error, Result};
+
+fn shape(err: &serde_json::Error) -> Error {
+    Error::decode(format!("unexpected json shape: {err}"))
+}
+
+/// Jira's timestamp format on the wire: `2026-11-29T01:45:02.123+0000`.
+const JIRA_TIMESTAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]][offset_hour sign:mandatory][optional [:]][offset_minute]"
+);
+
+/// Parses a Jira timestamp (`2026-11-29T01:45:02.123+0000`, also accepting
+/// RFC 3339 such as `2026-11-29T01:45:02.123Z` or `+00:00`).
+pub fn parse_jira_timestamp(text: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(text, JIRA_TIMESTAMP))
+        .map_err(|_| {
+            Error::decode(format!(
+                "timestamp {text:?} is not in jira's documented format"
+            ))
+        })
+}
+
+fn de_opt_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| parse_jira_timestamp(&t).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// The length of an embedded list against the total Jira says exists.
+///
+/// Jira truncates embedded comments (about 20) and changelog histories (20 to
+/// 40); when [`ListTotals::is_truncated`] is true the caller must page the
+/// dedicated endpoint for the complete list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListTotals {
+    /// How many entries the embedded list holds.
+    pub returned: u64,
+    /// How many entries exist according to Jira's `total`.
+    pub total: u64,
+}
+
+impl ListTotals {
+    /// Whether the embedded list is missing entries.
+    pub fn is_truncated(&self) -> bool {
+        self.returned < self.total
+    }
+}
+
+/// One issue: the exact JSON Jira sent plus the parsed essentials.
+#[derive(Clone)]
+pub struct RawIssue {
+    /// The issue id, stable across moves (`"10042"`).
+    pub id: String,
+    /// The issue key at the time of the read (`"ENG-42"`).
+    pub key: String,
+    /// `fields.updated`, when the field was requested.
+    pub updated: Option<OffsetDateTime>,
+    /// Embedded `fields.comment` counts, when comments were requested.
+    pub comments: Option<ListTotals>,
+    /// Embedded `changelog` counts, when the changelog was expanded.
+    pub changelog: Option<ListTotals>,
+    raw: Box<RawValue>,
+}
+
+impl fmt::Debug for RawIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The raw body can be megabytes; the essentials identify the issue.
+        f.debug_struct("RawIssue")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .field("updated", &self.updated)
+            .field("comments", &self.comments)
+            .field("changelog", &self.changelog)
+            .field("raw_len", &self.raw.get().len())
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct WireIssue {
+    id: String,
+    // `search/jql` with `fields=["id"]` returns issues as `{"id": ..}` alone.
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    fields: Option<WireFields>,
+    #[serde(default)]
+    changelog: Option<WireChangelog>,
+}
+
+#[derive(Deserialize)]
+struct WireFields {
+    #[serde(default, deserialize_with = "de_opt_timestamp")]
+    updated: Option<OffsetDateTime>,
+    #[serde(default)]
+    comment: Option<WireCommentList>,
+}
+
+#[derive(Deserialize)]
+struct WireCommentList {
+    #[serde(default)]
+    comments: Vec<serde::de::IgnoredAny>,
+    total: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireChangelog {
+    #[serde(default)]
+    histories: Vec<serde::de::IgnoredAny>,
+    total: Option<u64>,
+}
+
+fn totals(returned: usize, total: Option<u64>) -> ListTotals {
+    let returned = returned as u64;
+    ListTotals {
+        returned,
+        // A list without `total` is complete as far as Jira tells us.
+        total: total.unwrap_or(returned).max(returned),
+    }
+}
+
+impl RawIssue {
+    /// Parses the essentials out of one issue's JSON, keeping the bytes.
+    pub fn from_raw(raw: Box<RawValue>) -> Result<Self> {
+        let wire: WireIssue = serde_json::from_str(raw.get()).map_err(|e| shape(&e))?;
+        let (updated, comments) = match wire.fields {
+            Some(f) => (
+                f.updated,
+                f.comment.map(|c| totals(c.comments.len(), c.total)),
+            ),
+            None => (None, None),
+        };
+        Ok(RawIssue {
+            id: wire.id,
+            key: wire.key,
+            updated,
+            comments,
+            changelog: wire.changelog.map(|c| totals(c.histories.len(), c.total)),
+            raw,
+        })
+    }
+
+    /// Parses one issue from its JSON text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let raw = RawValue::from_string(text.to_owned()).map_err(|e| shape(&e))?;
+        Self::from_raw(raw)
+    }
+
+    /// The exact JSON Jira sent for this issue.
+    pub fn raw(&self) -> &RawValue {
+        &self.raw
+    }
+
+    /// The exact JSON Jira sent for this issue, as text.
+    pub fn raw_json(&self) -> &str {
+        self.raw.get()
+    }
+
+    /// Takes the raw JSON out.
+    pub fn into_raw(self) -> Box<RawValue> {
+        self.raw
+    }
+}
+
+/// A reference to an issue from an id-only enumeration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct IssueRef {
+    /// The issue id.
+    pub id: String,
+    /// The issue key (Jira always includes it next to the id).
+    pub key: String,
+}
+
+/// One page of an id-only enumeration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdPage {
+    /// The issues on this page, in the query's order.
+    pub issues: Vec<IssueRef>,
+    /// The token that resumes the enumeration after this page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// One page of a search.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    /// The issues on this page, in the query's order.
+    pub issues: Vec<RawIssue>,
+    /// The token that resumes the search after this page (checkpoint it);
+    /// `None` on the last page. On Data Center it is the decimal `startAt`
+    /// of the next page.
+    pub next_page_token: Option<String>,
+}
+
+/// The result of a bulk fetch.
+#[derive(Debug, Clone, Default)]
+pub struct BulkFetch {
+    /// The issues found, batch by batch in ascending id order as Jira returns them.
+    pub issues: Vec<RawIssue>,
+    /// Ids or keys Jira could not return (deleted, moved out of reach, no permission).
+    pub errors: Vec<BulkFetchError>,
+}
+
+/// Ids or keys a bulk fetch could not return, with Jira's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkFetchError {
+    /// The ids or keys concerned.
+    #[serde(rename = "issueIdsOrKeys", default)]
+    pub ids_or_keys: Vec<String>,
+    /// Jira's status for them (usually 404).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Jira's messages.
+    #[serde(rename = "elementErrors", default)]
+    pub element_errors: ErrorCollection,
+}
+
+/// Jira's standard error body: `{"errorMessages": [..], "errors": {field: msg}}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCollection {
+    /// General messages.
+    #[serde(rename = "errorMessages", default)]
+    pub error_messages: Vec<String>,
+    /// Messages per field or parameter, ordered by name.
+    #[serde(default)]
+    pub errors: std::collections::BTreeMap<String, String>,
+}
+
+impl ErrorCollection {
+    /// Every message, general ones first, then `field: message` pairs.
+    pub fn messages(&self) -> Vec<String> {
+        let mut all = self.error_messages.clone();
+        all.extend(self.errors.iter().map(|(k, v)| format!("{k}: {v}")));
+        all
+    }
+}
+
+/// The calling user (`GET /rest/api/3/myself`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Myself {
+    /// Cloud account id; absent on Data Center.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Data Center user name; absent on Cloud.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// The profile time zone: JQL date literals are read in it.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Whether the account is active.
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// One field of the site's catalogue (`GET /rest/api/3/field`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    /// Field id (`summary`, `customfield_10016`); key custom fields by it.
+    pub id: String,
+    /// Field key, when Jira sends one.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Display name: mutable and not unique, use only as a label.
+    #[serde(default)]
+    pub name: String,
+    /// Whether it is a custom field.
+    #[serde(default)]
+    pub custom: bool,
+    /// The value schema; absent for a few system fields.
+    #[serde(default)]
+    pub schema: Option<FieldSchema>,
+}
+
+/// A field's value schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldSchema {
+    /// `string`, `number`, `array`, `user`, `option`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Element type for arrays.
+    #[serde(default)]
+    pub items: Option<String>,
+    /// System field name, for system fields.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// Custom field type key (`com.pyxis.greenhopper.jira:gh-sprint`); classify by it.
+    #[serde(default)]
+    pub custom: Option<String>,
+    /// Numeric custom field id.
+    #[serde(default)]
+    pub custom_id: Option<i64>,
+}
+
+/// The field catalogue, parsed and as Jira sent it.
+#[derive(Debug, Clone)]
+pub struct FieldCatalogue {
+    /// The fields in Jira's order.
+    pub fields: Vec<Field>,
+    /// The exact JSON array Jira sent.
+    pub raw: Box<RawValue>,
+}
+
+/// A user reference inside issues, comments and changelogs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Cloud account id.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Data Center user name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// A comment visibility restriction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibility {
+    /// `role` or `group`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The role or group name.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// One comment. `body` is ADF JSON on Cloud v3 and a wiki-markup string on v2 and Data Center.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    /// Comment id.
+    pub id: String,
+    /// Author, when visible.
+    #[serde(default)]
+    pub author: Option<User>,
+    /// Body: ADF object or wiki-markup string.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// Creation time.
+    #[serde(default, deserialize_with = "de_opt_timestamp")]
+    pub created: Option<OffsetDateTime>,
+    /// Last edit time.
+    #[serde(default, deserialize_with = "de_opt_timestamp")]
+    pub updated: Option<OffsetDateTime>,
+    /// Role or group restriction, if any.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+    /// Jira Service Management: `false` for internal comments.
+    #[serde(default)]
+    pub jsd_public: Option<bool>,
+}
+
+/// One page of `GET /issue/{id}/comment`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentPage {
+    /// Offset of the first comment.
+    #[serde(default)]
+    pub start_at: u64,
+    /// Page size the server used.
+    #[serde(default)]
+    pub max_results: u64,
+    /// Total comments on the issue.
+    #[serde(default)]
+    pub total: u64,
+    /// The comments.
+    #[serde(default)]
+    pub comments: Vec<Comment>,
+}
+
+/// One change inside a changelog history entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeItem {
+    /// Field name (`status`, `Key`, ...).
+    pub field: String,
+    /// `jira` or `custom`.
+    #[serde(default)]
+    pub fieldtype: Option<String>,
+    /// Field id, when Jira sends it.
+    #[serde(default)]
+    pub field_id: Option<String>,
+    /// Old raw value.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Old display value.
+    #[serde(default)]
+    pub from_string: Option<String>,
+    /// New raw value.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// New display value.
+    #[serde(default)]
+    pub to_string: Option<String>,
+}
+
+/// One changelog history entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Changelog {
+    /// History id.
+    pub id: String,
+    /// Who made the change.
+    #[serde(default)]
+    pub author: Option<User>,
+    /// When.
+    #[serde(default, deserialize_with = "de_opt_timestamp")]
+    pub created: Option<OffsetDateTime>,
+    /// What changed.
+    #[serde(default)]
+    pub items: Vec<ChangeItem>,
+}
+
+/// One page of `GET /issue/{id}/changelog`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangelogPage {
+    /// Offset of the first entry.
+    #[serde(default)]
+    pub start_at: u64,
+    /// Page size the server used.
+    #[serde(default)]
+    pub max_results: u64,
+    /// Total entries.
+    #[serde(default)]
+    pub total: u64,
+    /// Whether this is the last page.
+    #[serde(default)]
+    pub is_last: Option<bool>,
+    /// The entries.
+    #[serde(default)]
+    pub values: Vec<Changelog>,
+}
+
+/// The changelogs of one issue in a changelog bulk fetch page.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueChangelogs {
+    /// The issue id.
+    pub issue_id: String,
+    /// Its history entries.
+    #[serde(default)]
+    pub change_histories: Vec<Changelog>,
+}
+
+/// One page of `POST /rest/api/3/changelog/bulkfetch`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkChangelogPage {
+    /// Changelogs per issue.
+    #[serde(default)]
+    pub issue_change_logs: Vec<IssueChangelogs>,
+    /// Token of the next page, absent on the last.
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jira_timestamps_parse_with_and_without_colon_and_fraction() {
+        let a = parse_jira_timestamp("2026-11-29T01:45:02.123+0000").unwrap();
+        let b = parse_jira_timestamp("2026-11-29T02:45:02.123+0100").unwrap();
+        let c = parse_jira_timestamp("2026-11-29T01:45:02.123Z").unwrap();
+        let d = parse_jira_timestamp("2026-11-29T01:45:02+00:00").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.unix_timestamp(), d.unix_timestamp());
+        assert_eq!(a.millisecond(), 123);
+        assert!(parse_jira_timestamp("29/11/2026").is_err());
+    }
+
+    #[test]
+    fn raw_issue_keeps_exact_bytes_and_reads_truncation() {
+        let text = r#"{"id":"10001", "key":"ENG-1","fields":{"updated":"2026-11-29T01:45:02.123+0000",
+            "comment":{"comments":[{"id":"1"}],"total":25,"maxResults":1,"startAt":0}},
+            "changelog":{"histories":[],"total":0}}"#;
+        let issue = RawIssue::from_json(text).unwrap();
+        assert_eq!(issue.raw_json(), text);
+        assert_eq!(issue.id, "10001");
+        assert_eq!(issue.key, "ENG-1");
+        assert_eq!(issue.updated.unwrap().unix_timestamp(), 1_795_916_702);
+        let c = issue.comments.unwrap();
+        assert_eq!((c.returned, c.total), (1, 25));
+        assert!(c.is_truncated());
+        assert!(!issue.changelog.unwrap().is_truncated());
+    }
+
+    #[test]
+    fn raw_issue_without_fields_is_fine_and_bad_shape_is_an_error() {
+        let issue = RawIssue::from_json(r#"{"id":"1","key":"A-1"}"#).unwrap();
+        assert!(issue.updated.is_none() && issue.comments.is_none());
+        assert!(matches!(
+            RawIssue::from_json(r#"{"key":"A-1"}"#),
+            Err(e) if e.kind() == crate::ErrorKind::Decode
+        ));
+        assert!(matches!(
+            RawIssue::from_json(r#"{"id":"1","key":"A-1","fields":{"updated":"yesterday"}}"#),
+            Err(e) if e.kind() == crate::ErrorKind::Decode
+        ));
+    }
+
+    #[test]
+    fn error_collection_lists_field_errors_in_order() {
+        let e: ErrorCollection =
+            serde_json::from_str(r#"{"errorMessages":["bad"],"errors":{"z":"1","a":"2"}}"#)
+                .unwrap();
+        assert_eq!(e.messages(), vec!["bad", "a: 2", "z: 1"]);
+    }
+
+    #[test]
+    fn comments_and_changelogs_deserialize() {
+        let p: CommentPage = serde_json::from_str(
+            r#"{"startAt":0,"maxResults":100,"total":1,"comments":[{"id":"9","body":"wiki *text*",
+            "created":"2026-01-01T00:00:00.000+0000","visibility":{"type":"role","value":"Admins"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.comments[0].visibility.as_ref().unwrap().value.as_deref(),
+            Some("Admins")
+        );
+        let c: ChangelogPage = serde_json::from_str(
+            r#"{"startAt":0,"maxResults":100,"total":1,"isLast":true,"values":[{"id":"5",
+            "created":"2026-01-01T00:00:00.000+0000","items":[{"field":"Key","fromString":"A-1","toString":"B-1"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.values[0].items[0].to_string.as_deref(), Some("B-1"));
+    }
+}

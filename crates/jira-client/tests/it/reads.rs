@@ -1,0 +1,392 @@
+//! `myself`, the field catalogue, counts, bulk fetch batching and the
+//! complete comment and changelog lists.
+
+use jira_client::{ChangelogPage, CommentPage, ErrorKind};
+use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, Request, Respond, ResponseTemplate,
+    matchers::{body_json, method, path, query_param},
+};
+
+use crate::support::{basic, issue};
+
+#[tokio::test]
+async fn a_failing_myself_stops_the_sync_before_an_anonymous_empty_search() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/myself"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "errorMessages": ["Client must be authenticated to access this resource."]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // What Jira does for an anonymous caller: a successful, empty search.
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"issues": [], "isLast": true})),
+        )
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = basic(&server).myself().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert!(err.to_string().contains("must be authenticated"));
+}
+
+#[tokio::test]
+async fn an_anonymous_looking_myself_200_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/myself"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"displayName": "Anonymous"})))
+        .mount(&server)
+        .await;
+    let err = basic(&server).myself().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+}
+
+#[tokio::test]
+async fn the_field_catalogue_comes_parsed_and_raw() {
+    let server = MockServer::start().await;
+    let body = r#"[{"id":"summary","key":"summary","name":"Summary","custom":false,"orderable":true,"navigable":true,"searchable":true,"clauseNames":["summary"],"schema":{"type":"string","system":"summary"}},
+{"id":"customfield_10016","key":"customfield_10016","name":"Story point estimate","untranslatedName":"Story point estimate","custom":true,"schema":{"type":"number","custom":"com.atlassian.jira.plugin.system.customfieldtypes:float","customId":10016}},
+{"id":"issuekey","key":"issuekey","name":"Key","custom":false}]"#;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/field"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
+    let catalogue = basic(&server).fields().await.unwrap();
+    assert_eq!(catalogue.raw.get(), body);
+    assert_eq!(catalogue.fields.len(), 3);
+    let sp = &catalogue.fields[1];
+    assert!(sp.custom);
+    let schema = sp.schema.as_ref().unwrap();
+    assert_eq!(
+        schema.custom.as_deref(),
+        Some("com.atlassian.jira.plugin.system.customfieldtypes:float")
+    );
+    assert_eq!(schema.custom_id, Some(10016));
+    assert!(catalogue.fields[2].schema.is_none());
+}
+
+#[tokio::test]
+async fn approximate_count_posts_the_jql() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/approximate-count"))
+        .and(body_json(json!({"jql": "project = ENG"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"count": 1234})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        basic(&server)
+            .approximate_count("project = ENG")
+            .await
+            .unwrap(),
+        1234
+    );
+}
+
+/// Answers bulk fetch with the requested ids, reporting ids above 100000 as unknown.
+struct BulkResponder;
+
+impl Respond for BulkResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let ids: Vec<u32> = body["issueIdsOrKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().parse().unwrap())
+            .collect();
+        let (known, unknown): (Vec<u32>, Vec<u32>) = ids.iter().partition(|i| **i < 100_000);
+        let mut response = json!({
+            "expand": "schema,names",
+            "issues": known.iter().map(|i| issue(*i, &format!("ENG-{i}"))).collect::<Vec<_>>(),
+        });
+        if !unknown.is_empty() {
+            response["issueErrors"] = json!([{
+                "issueIdsOrKeys": unknown.iter().map(u32::to_string).collect::<Vec<_>>(),
+                "status": 404,
+                "elementErrors": {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
+            }]);
+        }
+        ResponseTemplate::new(200).set_body_json(response)
+    }
+}
+
+async fn batch_sizes(server: &MockServer) -> Vec<usize> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            body["issueIdsOrKeys"].as_array().unwrap().len()
+        })
+        .collect()
+}
+
+fn ids(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|i| i.to_string()).collect()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn bulk_fetch_uses_100_per_call_for_multi_valued_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue/bulkfetch"))
+        .respond_with(BulkResponder)
+        .mount(&server)
+        .await;
+    let mut wanted = ids(1..250);
+    wanted.push("100001".into());
+    let result = basic(&server)
+        .bulk_fetch(&wanted, &strings(&["summary", "updated", "comment"]), &[])
+        .await
+        .unwrap();
+    let mut sizes = batch_sizes(&server).await;
+    sizes.sort_unstable();
+    assert_eq!(sizes, [50, 100, 100]);
+    assert_eq!(result.issues.len(), 249);
+    // Batches come back in input order.
+    let got: Vec<String> = result.issues.iter().map(|i| i.id.clone()).collect();
+    assert_eq!(got, ids(1..250));
+    assert_eq!(result.errors.len(), 1);
+    assert_eq!(result.errors[0].ids_or_keys, ["100001"]);
+    assert_eq!(result.errors[0].status, Some(404));
+}
+
+#[tokio::test]
+async fn bulk_fetch_uses_1000_per_call_for_plain_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue/bulkfetch"))
+        .respond_with(BulkResponder)
+        .expect(2)
+        .mount(&server)
+        .await;
+    let result = basic(&server)
+        .bulk_fetch(&ids(1..1501), &strings(&["summary", "updated"]), &[])
+        .await
+        .unwrap();
+    let mut sizes = batch_sizes(&server).await;
+    sizes.sort_unstable();
+    assert_eq!(sizes, [500, 1000]);
+    assert_eq!(result.issues.len(), 1500);
+    let requests = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["fields"], json!(["summary", "updated"]));
+}
+
+/// Refuses batches over 100 with 413, like a site with a lower limit.
+struct SmallLimit;
+
+impl Respond for SmallLimit {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        if body["issueIdsOrKeys"].as_array().unwrap().len() > 100 {
+            ResponseTemplate::new(413)
+                .set_body_json(json!({"errorMessages": ["Request too large"]}))
+        } else {
+            BulkResponder.respond(request)
+        }
+    }
+}
+
+#[tokio::test]
+async fn bulk_fetch_shrinks_a_batch_jira_refuses_as_too_large() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue/bulkfetch"))
+        .respond_with(SmallLimit)
+        .mount(&server)
+        .await;
+    let result = basic(&server)
+        .bulk_fetch(&ids(1..251), &strings(&["summary"]), &[])
+        .await
+        .unwrap();
+    assert_eq!(batch_sizes(&server).await, [250, 100, 100, 50]);
+    let got: Vec<String> = result.issues.iter().map(|i| i.id.clone()).collect();
+    assert_eq!(got, ids(1..251));
+}
+
+fn comment(id: u32) -> Value {
+    json!({
+        "id": id.to_string(),
+        "author": {"accountId": "abc", "displayName": "Ann"},
+        "body": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": format!("comment {id}")}]}]},
+        "created": "2026-11-01T10:00:00.000+0000",
+        "updated": "2026-11-01T10:00:00.000+0000",
+        "jsdPublic": true
+    })
+}
+
+#[tokio::test]
+async fn comments_are_complete_across_server_sized_pages_and_verbatim() {
+    let server = MockServer::start().await;
+    // The server returns 2 per page although 100 were asked for.
+    for (start, ids) in [(0, vec![1, 2]), (2, vec![3, 4]), (4, vec![5])] {
+        let body = json!({
+            "startAt": start, "maxResults": 2, "total": 5,
+            "comments": ids.into_iter().map(comment).collect::<Vec<_>>()
+        });
+        Mock::given(method("GET"))
+            .and(path("/rest/api/3/issue/ENG-7/comment"))
+            .and(query_param("startAt", start.to_string()))
+            .and(query_param("maxResults", "100"))
+            .and(query_param("orderBy", "created"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let pages = basic(&server).comments("ENG-7").await.unwrap();
+    assert_eq!(pages.len(), 3);
+    let all: Vec<String> = pages
+        .iter()
+        .flat_map(|p| {
+            serde_json::from_str::<CommentPage>(p.get())
+                .unwrap()
+                .comments
+        })
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(all, ["1", "2", "3", "4", "5"]);
+    assert_eq!(
+        pages[2].get(),
+        serde_json::to_string(
+            &json!({"startAt": 4, "maxResults": 2, "total": 5, "comments": [comment(5)]})
+        )
+        .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_changelog_pages_until_is_last() {
+    let server = MockServer::start().await;
+    for (start, last) in [(0, false), (1, true)] {
+        Mock::given(method("GET"))
+            .and(path("/rest/api/3/issue/10007/changelog"))
+            .and(query_param("startAt", start.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "self": "https://tenant.atlassian.net/rest/api/3/issue/10007/changelog",
+                "maxResults": 1, "startAt": start, "total": 2, "isLast": last,
+                "values": [{"id": (100 + start).to_string(), "created": "2026-11-01T10:00:00.000+0000",
+                    "items": [{"field": "Key", "fieldtype": "jira", "fromString": "OLD-1", "toString": "ENG-7"}]}]
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let pages = basic(&server).changelog("10007").await.unwrap();
+    let ids: Vec<String> = pages
+        .iter()
+        .flat_map(|p| {
+            serde_json::from_str::<ChangelogPage>(p.get())
+                .unwrap()
+                .values
+        })
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ids, ["100", "101"]);
+}
+
+#[tokio::test]
+async fn issue_ids_with_path_characters_are_refused() {
+    let server = MockServer::start().await;
+    let err = basic(&server).comments("../../admin").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn changelog_bulk_fetch_follows_tokens_and_returns_pages_verbatim() {
+    let server = MockServer::start().await;
+    let history = |id: &str| {
+        json!({"id": id, "created": "2026-11-01T10:00:00.000+0000",
+            "items": [{"field": "status", "fromString": "To Do", "toString": "Done"}]})
+    };
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/changelog/bulkfetch"))
+        .and(body_json(
+            json!({"issueIdsOrKeys": ["10001", "10002"], "maxResults": 10000}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issueChangeLogs": [{"issueId": "10001", "changeHistories": [history("1")]}],
+            "nextPageToken": "next"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/changelog/bulkfetch"))
+        .and(body_json(json!({"issueIdsOrKeys": ["10001", "10002"], "maxResults": 10000, "nextPageToken": "next"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issueChangeLogs": [{"issueId": "10002", "changeHistories": [history("2"), history("3")]}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let pages = basic(&server)
+        .changelogs_bulk(&strings(&["10001", "10002"]))
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 2);
+    let per_issue: Vec<(String, usize)> = pages
+        .iter()
+        .flat_map(|p| {
+            serde_json::from_str::<jira_client::BulkChangelogPage>(p.get())
+                .unwrap()
+                .issue_change_logs
+        })
+        .map(|c| (c.issue_id, c.change_histories.len()))
+        .collect();
+    assert_eq!(
+        per_issue,
+        [("10001".to_owned(), 1), ("10002".to_owned(), 2)]
+    );
+}
+
+#[tokio::test]
+async fn concurrency_bounds_requests_in_flight() {
+    use std::time::{Duration, Instant};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/myself"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(crate::support::myself_body())
+                .set_delay(Duration::from_millis(150)),
+        )
+        .expect(4)
+        .mount(&server)
+        .await;
+    let client = crate::support::builder(&server)
+        .concurrency(2)
+        .auth(jira_client::Auth::Basic {
+            email: "a@b.c".into(),
+            api_token: "t".into(),
+        })
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    for r in futures::future::join_all((0..4).map(|_| client.myself())).await {
+        r.unwrap();
+    }
+    // Two rounds of two: at least twice the server delay, not once.
+    assert!(
+        start.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -1,0 +1,364 @@
+//! `cargo xtask demo`: the first command a newcomer runs. It builds the
+//! simulator and the CLI, starts `jira-sim` on loopback with a few thousand
+//! issues, syncs it into `./jira-data` with `jira-ingest`, runs the sync a
+//! second time to show an incremental run, and prints what was written,
+//! where, and how long each step took.
+//!
+//! xtask depends on no workspace crate, so the demo runs the built binaries.
+//! The simulator binary has no API for editing issues over HTTP, so the
+//! second run is incremental over an unchanged site: it re-reads only the
+//! overlap window and rewrites nothing, which is exactly what an hourly run
+//! against a quiet site does.
+
+use std::{
+    io::{BufRead as _, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+
+use crate::util;
+
+const ISSUES: &str = "3000";
+const EMAIL: &str = "demo@example.com";
+const TOKEN: &str = "demo-token";
+/// Marks a directory the demo created, so it may reset it next time and
+/// never deletes a corpus a user synced from a real site.
+const MARKER: &str = ".jira-ingest-demo";
+
+/// The simulator process, stopped on drop and on Ctrl-C.
+struct Sim {
+    child: Arc<Mutex<Option<Child>>>,
+    url: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        stop(&self.child);
+    }
+}
+
+fn stop(child: &Mutex<Option<Child>>) {
+    let mut guard = child.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(mut c) = guard.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+pub(crate) fn main(args: &[String]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask demo` takes no arguments (got `{arg}`)");
+    }
+    let root = util::workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    let started = Instant::now();
+
+    util::step("cargo build -p jira-sim -p cli");
+    let t = Instant::now();
+    util::cargo(&["build", "-p", "jira-sim", "-p", "cli"])?;
+    let build_time = t.elapsed();
+    let bin = root.join("target").join("debug");
+    let sim_bin = bin.join("jira-sim");
+    let cli_bin = bin.join("jira-ingest");
+    for b in [&sim_bin, &cli_bin] {
+        if !b.is_file() {
+            bail!(
+                "{} was not built; check the cargo output above",
+                b.display()
+            );
+        }
+    }
+
+    let out = root.join("jira-data");
+    prepare_output(&out)?;
+
+    util::step(&format!(
+        "starting jira-sim with {ISSUES} issues on 127.0.0.1"
+    ));
+    let sim = start_sim(&sim_bin, &root)?;
+    eprintln!("xtask: jira-sim listening on {}", sim.url);
+
+    util::step("jira-ingest sync (first run: backfill of everything the site has)");
+    let (first, first_time) = sync(&cli_bin, &sim.url, &out)?;
+
+    util::step("jira-ingest sync (second run: incremental; the site did not change)");
+    let (second, second_time) = sync(&cli_bin, &sim.url, &out)?;
+
+    util::step("jira-ingest status");
+    util::run(
+        cli_command(&cli_bin, &sim.url)
+            .args(["status", "--out"])
+            .arg(&out),
+        "jira-ingest status",
+    )?;
+    drop(sim);
+
+    report(&out, &first, first_time, &second, second_time)?;
+    eprintln!(
+        "\nxtask: demo finished in {:.1}s (build {:.1}s)",
+        started.elapsed().as_secs_f64(),
+        build_time.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `./jira-data` is (re)created for the demo, but a directory the demo did
+/// not create is left alone: it may hold a real corpus.
+fn prepare_output(out: &Path) -> Result<()> {
+    if out.exists() {
+        let empty = std::fs::read_dir(out)?.next().is_none();
+        if out.join(MARKER).is_file() {
+            std::fs::remove_dir_all(out)
+                .with_context(|| format!("could not reset {}", out.display()))?;
+        } else if !empty {
+            bail!(
+                "{} exists and was not created by the demo; move it away (it may hold a real \
+                 corpus) and run `cargo xtask demo` again",
+                out.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join(MARKER),
+        "created by `cargo xtask demo`; the demo resets this directory on its next run\n",
+    )?;
+    Ok(())
+}
+
+fn start_sim(sim_bin: &Path, root: &Path) -> Result<Sim> {
+    let log_dir = root.join("target").join("xtask");
+    std::fs::create_dir_all(&log_dir)?;
+    let log_path = log_dir.join("jira-sim.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut child = Command::new(sim_bin)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--issues",
+            ISSUES,
+            "--seed",
+            "42",
+            "--email",
+            EMAIL,
+            "--api-token",
+            TOKEN,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("could not start {}", sim_bin.display()))?;
+    let stdout = child.stdout.take().context("jira-sim stdout")?;
+    let child = Arc::new(Mutex::new(Some(child)));
+    {
+        let child = Arc::clone(&child);
+        if let Err(e) = ctrlc::set_handler(move || {
+            stop(&child);
+            eprintln!("\nxtask: interrupted; jira-sim stopped");
+            std::process::exit(130);
+        }) {
+            eprintln!("xtask: warning: could not install the Ctrl-C handler: {e}");
+        }
+    }
+    // The first stdout line is the base URL, printed once listening.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    // From here on the guard stops the simulator on every early return.
+    let mut sim = Sim {
+        child,
+        url: String::new(),
+    };
+    let line = rx.recv_timeout(Duration::from_secs(120)).map_err(|_| {
+        anyhow::anyhow!(
+            "jira-sim did not print its URL within 2 minutes; see {}",
+            log_path.display()
+        )
+    })?;
+    let url = line.trim().to_owned();
+    if !url.starts_with("http://127.0.0.1:") {
+        bail!(
+            "jira-sim did not start (first line {url:?}); see {}",
+            log_path.display()
+        );
+    }
+    sim.url = url;
+    Ok(sim)
+}
+
+/// `jira-ingest` with the demo's credentials and none of the caller's own
+/// Jira settings, which could point it at another site or auth mode.
+fn cli_command(cli_bin: &Path, site: &str) -> Command {
+    let mut cmd = Command::new(cli_bin);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("JIRA_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("JIRA_SITE", site)
+        .env("JIRA_EMAIL", EMAIL)
+        .env("JIRA_API_TOKEN", TOKEN);
+    cmd
+}
+
+/// Runs one sync with the terminal attached (progress line and human
+/// summary), then reads its summary back with `status --json`.
+fn sync(cli_bin: &Path, site: &str, out: &Path) -> Result<(serde_json::Value, Duration)> {
+    let t = Instant::now();
+    util::run(
+        cli_command(cli_bin, site)
+            .args([
+                "sync",
+                "--backfill-days",
+                "400",
+                "--index-lag",
+                "0s",
+                "--out",
+            ])
+            .arg(out)
+            .stdin(Stdio::null()),
+        "jira-ingest sync",
+    )?;
+    let elapsed = t.elapsed();
+    let output = cli_command(cli_bin, site)
+        .args(["status", "--json", "--out"])
+        .arg(out)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not run jira-ingest status")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "jira-ingest status failed ({}): {}",
+            output.status,
+            stdout.trim()
+        );
+    }
+    let status: serde_json::Value = serde_json::from_str(stdout.trim())
+        .with_context(|| format!("jira-ingest status printed no JSON: {stdout}"))?;
+    let summary = status["last_run"].clone();
+    if summary.is_null() {
+        bail!(
+            "jira-ingest sync succeeded but recorded no run summary in {}",
+            out.display()
+        );
+    }
+    Ok((summary, elapsed))
+}
+
+/// Files and bytes under `dir`.
+fn tally(dir: &Path) -> (u64, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(m) = e.metadata() {
+                files += 1;
+                bytes += m.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
+fn first_file(dir: &Path) -> Option<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    entries.into_iter().find(|p| p.is_file())
+}
+
+fn report(
+    out: &Path,
+    first: &serde_json::Value,
+    first_time: Duration,
+    second: &serde_json::Value,
+    second_time: Duration,
+) -> Result<()> {
+    let written = first["written"].as_u64().unwrap_or(0);
+    if first["status"] != "complete" || written == 0 {
+        bail!("the first sync did not write the site: {first}");
+    }
+    println!("\nWhat was written, under {}:", out.display());
+    for (sub, what) in [
+        (
+            "raw/jira",
+            "raw JSON of every issue version, as Jira returned it",
+        ),
+        (
+            "normalized/jira",
+            "one normalized document per issue (schema v1)",
+        ),
+        (
+            "manifests/jira/runs",
+            "one change manifest per run (JSON lines)",
+        ),
+        ("state/jira", "the cursor and private sync state"),
+    ] {
+        let (files, bytes) = tally(&out.join(sub));
+        println!(
+            "  {sub:<22} {files:>6} files {:>9.1} MiB  {what}",
+            bytes as f64 / 1_048_576.0
+        );
+    }
+    println!("\nTimings:");
+    println!(
+        "  first sync   {:>6.1}s  {} issues, {} requests ({:.0} issues/s)",
+        first_time.as_secs_f64(),
+        written,
+        first["requests"],
+        written as f64 / first_time.as_secs_f64().max(0.001)
+    );
+    println!(
+        "  second sync  {:>6.1}s  {} issues in the overlap window, {} written, {} requests",
+        second_time.as_secs_f64(),
+        second["issues_seen"],
+        second["written"],
+        second["requests"]
+    );
+    if let Some(doc) = first_file(&out.join("normalized/jira")) {
+        let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&doc)?)?;
+        println!(
+            "\nA normalized document ({}), its `content` for embedding:",
+            doc.display()
+        );
+        let content = value["content"].as_str().unwrap_or_default();
+        for line in content.lines().take(16) {
+            println!("  | {line}");
+        }
+        if content.lines().count() > 16 {
+            println!("  | ...");
+        }
+    }
+    if let Some(manifest) = first_file(&out.join("manifests/jira/runs")) {
+        let text = std::fs::read_to_string(&manifest)?;
+        println!(
+            "\nThe first run's manifest ({}), first line:",
+            manifest.display()
+        );
+        println!("  {}", text.lines().next().unwrap_or_default());
+    }
+    println!(
+        "\nNext: `target/debug/jira-ingest --help`, or point it at your site with JIRA_SITE, \
+         JIRA_EMAIL and JIRA_API_TOKEN."
+    );
+    Ok(())
+}
