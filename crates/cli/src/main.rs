@@ -3,6 +3,10 @@
 //! complete or partial run, 1 for a failure, 2 for bad usage or
 //! configuration (contracts §3).
 
+// Doc comments on the argument structs are clap's `--help` text, where a
+// bare URL reads better than rustdoc's `<...>` link syntax.
+#![allow(rustdoc::bare_urls)]
+
 /// Like `println!`, but a closed stdout (`jira-ingest fields | head`) ends
 /// the output quietly instead of panicking.
 macro_rules! outln {
