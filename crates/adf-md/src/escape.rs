@@ -24,13 +24,13 @@ pub(crate) fn inline(s: &str, before: Option<char>, after: Option<char>, out: &m
     // in chunks between those bytes.
     let b = s.as_bytes();
     let mut last = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if !matches!(
-            c,
-            b'*' | b'`' | b'[' | b']' | b'\\' | b'_' | b'<' | b'&' | b'~' | b'\0' | b'\r' | b'\n'
-        ) {
-            continue;
+    let mut i = 0;
+    loop {
+        i = next_special(b, i);
+        if i >= b.len() {
+            break;
         }
+        let c = b[i];
         out.push_str(&s[last..i]);
         last = i + 1;
         let rest = &s[i + 1..];
@@ -77,8 +77,106 @@ pub(crate) fn inline(s: &str, before: Option<char>, after: Option<char>, out: &m
             b'\0' => out.push('\u{FFFD}'),
             _ => out.push(' '),
         }
+        i += 1;
     }
     out.push_str(&s[last..]);
+}
+
+/// Whether a byte may need escaping in inline text. Written as plain
+/// comparisons so that the chunked scan below compiles to vector code.
+#[inline]
+fn special(c: u8) -> bool {
+    (c == b'*')
+        | (c == b'`')
+        | (c == b'[')
+        | (c == b']')
+        | (c == b'\\')
+        | (c == b'_')
+        | (c == b'<')
+        | (c == b'&')
+        | (c == b'~')
+        | (c == b'\0')
+        | (c == b'\r')
+        | (c == b'\n')
+}
+
+/// The index of the first byte at or after `i` that may need escaping, or
+/// `b.len()`.
+fn next_special(b: &[u8], mut i: usize) -> usize {
+    fn window(w: &[u8; 16]) -> bool {
+        let mut any = 0u8;
+        for &c in w {
+            any |= u8::from(special(c));
+        }
+        any != 0
+    }
+    loop {
+        if let Some(chunk) = b.get(i..i + 16) {
+            if <&[u8; 16]>::try_from(chunk).is_ok_and(window) {
+                break;
+            }
+            i += 16;
+        } else {
+            // The tail: one overlapping window, when the text is long enough.
+            if i < b.len()
+                && b.len() >= 16
+                && !<&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(window)
+            {
+                return b.len();
+            }
+            break;
+        }
+    }
+    while i < b.len() && !special(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Whether `s` holds the byte `x`; vectorised like [`has_newline`], which
+/// beats a `memchr` call on the short strings met here.
+pub(crate) fn has_byte(s: &str, x: u8) -> bool {
+    let window = |w: &[u8; 16]| {
+        let mut any = 0u8;
+        for &c in w {
+            any |= u8::from(c == x);
+        }
+        any != 0
+    };
+    let b = s.as_bytes();
+    if b.len() < 16 {
+        return b.contains(&x);
+    }
+    let mut chunks = b.chunks_exact(16);
+    for chunk in &mut chunks {
+        if <&[u8; 16]>::try_from(chunk).is_ok_and(window) {
+            return true;
+        }
+    }
+    !chunks.remainder().is_empty() && <&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(window)
+}
+
+/// Whether `s` holds a line feed or carriage return.
+pub(crate) fn has_newline(s: &str) -> bool {
+    fn window(w: &[u8; 16]) -> bool {
+        let mut any = 0u8;
+        for &c in w {
+            any |= u8::from(c == b'\n') | u8::from(c == b'\r');
+        }
+        any != 0
+    }
+    let b = s.as_bytes();
+    if b.len() < 16 {
+        return b.iter().any(|&c| c == b'\n' || c == b'\r');
+    }
+    let mut chunks = b.chunks_exact(16);
+    for chunk in &mut chunks {
+        if <&[u8; 16]>::try_from(chunk).is_ok_and(window) {
+            return true;
+        }
+    }
+    // The tail: one overlapping window.
+    !chunks.remainder().is_empty() && <&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(window)
 }
 
 /// Whether the text after an `&` would be read as an entity or numeric
@@ -149,7 +247,8 @@ pub(crate) fn line_start(line: &str) -> Option<usize> {
 /// Renders a code span whose delimiter is longer than any backtick run in
 /// the content, with padding where CommonMark would otherwise strip or merge.
 pub(crate) fn code_span(content: &str, out: &mut String) {
-    let content: std::borrow::Cow<'_, str> = if content.contains(['\n', '\r', '\0']) {
+    let odd = content.bytes().any(|c| matches!(c, b'\n' | b'\r' | b'\0'));
+    let content: std::borrow::Cow<'_, str> = if odd {
         content
             .replace("\r\n", " ")
             .replace(['\n', '\r'], " ")
@@ -158,13 +257,14 @@ pub(crate) fn code_span(content: &str, out: &mut String) {
     } else {
         content.into()
     };
-    let longest = longest_run(&content, '`');
-    let fence = "`".repeat(longest + 1);
-    let all_space = content.bytes().all(|c| c == b' ');
+    let fence = longest_run(&content, '`') + 1;
     let pad = content.starts_with('`')
         || content.ends_with('`')
-        || (!all_space && content.starts_with(' ') && content.ends_with(' '));
-    out.push_str(&fence);
+        || (content.starts_with(' ')
+            && content.ends_with(' ')
+            && !content.bytes().all(|c| c == b' '));
+    out.reserve(content.len() + 2 * fence + 2);
+    out.extend(std::iter::repeat_n('`', fence));
     if pad {
         out.push(' ');
     }
@@ -172,13 +272,27 @@ pub(crate) fn code_span(content: &str, out: &mut String) {
     if pad {
         out.push(' ');
     }
-    out.push_str(&fence);
+    out.extend(std::iter::repeat_n('`', fence));
 }
 
 /// Length of the longest run of `c` in `s`.
 pub(crate) fn longest_run(s: &str, c: char) -> usize {
     let mut best = 0;
     let mut cur = 0;
+    if let Ok(a) = u8::try_from(c)
+        && a.is_ascii()
+    {
+        // An ASCII character is never part of a multi-byte sequence.
+        for &x in s.as_bytes() {
+            if x == a {
+                cur += 1;
+                best = best.max(cur);
+            } else {
+                cur = 0;
+            }
+        }
+        return best;
+    }
     for x in s.chars() {
         if x == c {
             cur += 1;
@@ -192,6 +306,22 @@ pub(crate) fn longest_run(s: &str, c: char) -> usize {
 
 /// A link or image destination: raw when safe, else in `<…>` form.
 pub(crate) fn destination(url: &str, out: &mut String) {
+    // Fast path: printable ASCII without `<`, `>` or `\\` and with balanced
+    // parentheses is written as it is.
+    let mut depth: i64 = 0;
+    let plain = !url.is_empty()
+        && url.bytes().all(|c| {
+            match c {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            depth >= 0 && matches!(c, b'!'..=b'~') && !matches!(c, b'<' | b'>' | b'\\')
+        });
+    if plain && depth == 0 {
+        out.push_str(url);
+        return;
+    }
     let mut depth: i64 = 0;
     let mut balanced = true;
     for c in url.chars() {

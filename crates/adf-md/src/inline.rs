@@ -34,6 +34,10 @@ impl Mk {
         }
     }
 
+    fn bit(self) -> u8 {
+        1 << self.rank()
+    }
+
     /// The delimiter character for marks that follow CommonMark's flanking
     /// rules.
     fn delim(self) -> Option<char> {
@@ -42,6 +46,81 @@ impl Mk {
             Mk::Strike => Some('~'),
             _ => None,
         }
+    }
+}
+
+/// A set of marks, at most one of each kind (one link), iterated in rank
+/// order. Copying it costs nothing, so no mark list is ever allocated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) struct Marks {
+    bits: u8,
+    /// The link id; 0 when there is no link, so that equality is exact.
+    link: u32,
+}
+
+impl Marks {
+    /// The empty set.
+    pub(crate) const NONE: Marks = Marks { bits: 0, link: 0 };
+
+    /// Adds `m` unless a mark of its kind is already there (an existing
+    /// link is kept: the first one wins).
+    pub(crate) fn with(mut self, m: Mk) -> Self {
+        if self.bits & m.bit() == 0 {
+            self.bits |= m.bit();
+            if let Mk::Link(id) = m {
+                self.link = id;
+            }
+        }
+        self
+    }
+
+    /// Replaces any link by `m` (links cannot nest: the innermost wins).
+    pub(crate) fn with_link(self, m: Mk) -> Self {
+        self.without_link().with(m)
+    }
+
+    /// The set without its link.
+    pub(crate) fn without_link(mut self) -> Self {
+        self.bits &= !1;
+        self.link = 0;
+        self
+    }
+
+    /// Whether a link is in the set.
+    pub(crate) fn has_link(self) -> bool {
+        self.bits & 1 != 0
+    }
+
+    fn contains(self, m: Mk) -> bool {
+        match m {
+            Mk::Link(id) => self.has_link() && self.link == id,
+            _ => self.bits & m.bit() != 0,
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    fn first_is_link(self) -> Option<u32> {
+        self.has_link().then_some(self.link)
+    }
+
+    fn iter(self) -> impl Iterator<Item = Mk> {
+        (0..6u8)
+            .filter(move |r| self.bits & (1 << r) != 0)
+            .map(move |r| match r {
+                0 => Mk::Link(self.link),
+                1 => Mk::Strong,
+                2 => Mk::Em,
+                3 => Mk::Strike,
+                4 => Mk::Sub,
+                _ => Mk::Sup,
+            })
+    }
+
+    fn from_slice(marks: &[Mk]) -> Self {
+        marks.iter().fold(Marks::NONE, |s, &m| s.with(m))
     }
 }
 
@@ -63,43 +142,46 @@ pub(crate) enum Piece<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Item<'a> {
     piece: Piece<'a>,
-    marks: Vec<Mk>,
+    marks: Marks,
 }
+
+type Link<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
 
 /// A sequence of inline items with their mark sets.
 #[derive(Debug, Default)]
 pub(crate) struct Run<'a> {
     items: Vec<Item<'a>>,
-    links: Vec<(String, Option<String>)>,
+    links: Vec<Link<'a>>,
 }
 
 impl<'a> Run<'a> {
     /// The mark for a link; adjacent nodes with the same link share it.
-    pub(crate) fn link(&mut self, href: &str, title: Option<&str>) -> Mk {
+    pub(crate) fn link(&mut self, href: impl Into<Cow<'a, str>>, title: Option<&'a str>) -> Mk {
+        let href = href.into();
         if let Some((h, t)) = self.links.last()
-            && h == href
+            && *h == href
             && t.as_deref() == title
         {
             return Mk::Link(index(self.links.len() - 1));
         }
-        self.links.push((href.to_owned(), title.map(str::to_owned)));
+        self.links.push((href, title.map(Cow::Borrowed)));
         Mk::Link(index(self.links.len() - 1))
     }
 
-    /// Appends a piece with a mark set (any order, duplicates allowed).
-    pub(crate) fn push(&mut self, piece: Piece<'a>, marks: &[Mk]) {
-        let mut m = marks.to_vec();
-        if m.len() > 1 {
-            m.sort_by_key(|x| x.rank());
-            m.dedup_by_key(|x| x.rank());
-        }
-        self.items.push(Item { piece, marks: m });
+    /// Appends a piece with a mark set.
+    pub(crate) fn push(&mut self, piece: Piece<'a>, marks: Marks) {
+        self.items.push(Item { piece, marks });
+    }
+
+    /// Appends text with a mark list (any order, duplicates allowed).
+    pub(crate) fn push_text(&mut self, text: impl Into<Cow<'a, str>>, marks: &[Mk]) {
+        self.add_text(text, Marks::from_slice(marks));
     }
 
     /// Appends text, turning `\n` (and CR/CRLF) into hard breaks.
-    pub(crate) fn push_text(&mut self, text: impl Into<Cow<'a, str>>, marks: &[Mk]) {
+    pub(crate) fn add_text(&mut self, text: impl Into<Cow<'a, str>>, marks: Marks) {
         let text = text.into();
-        if !text.contains(['\n', '\r']) {
+        if !escape::has_newline(&text) {
             if !text.is_empty() {
                 self.push(Piece::Text(text), marks);
             }
@@ -120,16 +202,34 @@ impl<'a> Run<'a> {
         self.items.is_empty()
     }
 
-    /// Adds `mark` to every item (used for heading text in table cells and
-    /// for captions).
-    pub(crate) fn add_mark(&mut self, mark: Mk) {
-        for it in &mut self.items {
-            if !it.marks.contains(&mark) {
-                it.marks.push(mark);
-                it.marks.sort_by_key(|x| x.rank());
-            }
+    /// An empty run with room for `n` items, reusing the item buffer that
+    /// the last rendered run handed back to `sc`.
+    pub(crate) fn reusing(sc: &mut Scratch, n: usize) -> Self {
+        let mut items = recycle(std::mem::take(&mut sc.items));
+        items.reserve(n);
+        Self {
+            items,
+            links: Vec::new(),
         }
     }
+
+    /// Adds `mark` (not a link) to every item (used for heading text in
+    /// table cells and for captions).
+    pub(crate) fn add_mark(&mut self, mark: Mk) {
+        debug_assert!(!matches!(mark, Mk::Link(_)));
+        for it in &mut self.items {
+            it.marks = it.marks.with(mark);
+        }
+    }
+}
+
+/// Empties an item vector and gives its allocation a new lifetime (the
+/// standard library collects a mapped `IntoIter` in place).
+fn recycle<'b>(mut v: Vec<Item<'_>>) -> Vec<Item<'b>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> Item<'b> { unreachable!("the vector is empty") })
+        .collect()
 }
 
 fn index(i: usize) -> u32 {
@@ -155,20 +255,57 @@ pub(crate) struct Rendered {
     pub(crate) lossy: bool,
 }
 
+/// Buffers reused from one run to the next, so that rendering a run
+/// allocates little more than its output.
+pub(crate) struct Scratch {
+    /// The unescaped text of the units, back to back.
+    arena: String,
+    units: Vec<Unit>,
+    /// The escaped text of the tokens, in token order.
+    buf: String,
+    toks: Vec<Tok>,
+    spare: Vec<Tok>,
+    stack: Vec<(Mk, usize)>,
+    as_html: Vec<bool>,
+    /// The item buffer of the last run rendered, kept for the next one.
+    items: Vec<Item<'static>>,
+}
+
+impl Default for Scratch {
+    /// Sized for a typical paragraph, so that small documents do not pay
+    /// for growing the buffers step by step.
+    fn default() -> Self {
+        Self {
+            arena: String::with_capacity(1024),
+            units: Vec::with_capacity(32),
+            buf: String::with_capacity(2048),
+            toks: Vec::with_capacity(64),
+            spare: Vec::with_capacity(64),
+            stack: Vec::with_capacity(8),
+            as_html: Vec::with_capacity(32),
+            items: Vec::new(),
+        }
+    }
+}
+
+/// Renders a run with fresh buffers.
+#[cfg(test)]
+pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
+    render_with(run, ctx, html, &mut Scratch::default())
+}
+
 /// Renders a run. The result has no leading or trailing spaces and, outside
 /// [`Ctx::Para`], no newline.
-pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
-    let Run { mut items, links } = run;
+pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) -> Rendered {
+    let Run { items, links } = run;
     // Fast path for the common single-line run with no link at its start:
     // no line splitting and no copy of the rendered text.
     if !items.iter().any(|i| matches!(i.piece, Piece::Break))
-        && !items
-            .first()
-            .is_some_and(|i| matches!(i.marks.first(), Some(Mk::Link(_))))
+        && !items.first().is_some_and(|i| i.marks.has_link())
     {
-        items.retain(|i| !matches!(&i.piece, Piece::Text(t) if t.is_empty()));
         let mut lossy = false;
-        let mut text = render_line(items, &links, ctx, html, &mut lossy);
+        let mut text = render_line(&items, &links, ctx, html, &mut lossy, sc);
+        sc.items = recycle(items);
         let end = text.trim_end_matches([' ', '\t']).len();
         text.truncate(end);
         let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
@@ -187,7 +324,7 @@ pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
         match it.piece {
             Piece::Break if matches!(ctx, Ctx::Heading | Ctx::Caption) => {
                 let line = lines.last_mut().expect("lines is never empty");
-                let marks = line.last().map(|i| i.marks.clone()).unwrap_or_default();
+                let marks = line.last().map(|i| i.marks).unwrap_or_default();
                 line.push(Item {
                     piece: Piece::Text(Cow::Borrowed(" ")),
                     marks,
@@ -211,7 +348,7 @@ pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
         .map_or(start, |e| e + 1);
     let mut lossy = false;
     let mut out = String::new();
-    for (n, line) in lines.into_iter().enumerate().skip(start).take(end - start) {
+    for (n, mut line) in lines.into_iter().enumerate().skip(start).take(end - start) {
         if n > start {
             match ctx {
                 Ctx::Para => out.push_str("\\\n"),
@@ -220,21 +357,14 @@ pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
             }
         }
         let para = matches!(ctx, Ctx::Para | Ctx::Caption);
-        // Kept only when a paragraph opens with a link, for the check below.
-        let backup = (para
-            && n == start
-            && line
-                .first()
-                .is_some_and(|i| matches!(i.marks.first(), Some(Mk::Link(_)))))
-        .then(|| line.clone());
-        let mut rendered = render_line(line, &links, ctx, html, &mut lossy);
-        if let Some(mut items) = backup
-            && looks_like_ref_def(rendered.trim_start_matches([' ', '\t']))
-        {
+        // Checked only when a paragraph opens with a link.
+        let link_start = para && n == start && line.first().is_some_and(|i| i.marks.has_link());
+        let mut rendered = render_line(&line, &links, ctx, html, &mut lossy, sc);
+        if link_start && looks_like_ref_def(rendered.trim_start_matches([' ', '\t'])) {
             // Block parsing sees a `]` inside a code span in the link text
             // and reads `[`]:`](u)` as a link reference definition. Such code
             // is escaped as plain text instead.
-            for it in &mut items {
+            for it in &mut line {
                 if let Piece::Code(c) = &mut it.piece
                     && c.contains(']')
                 {
@@ -242,7 +372,7 @@ pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
                     lossy = true;
                 }
             }
-            rendered = render_line(items, &links, ctx, html, &mut lossy);
+            rendered = render_line(&line, &links, ctx, html, &mut lossy, sc);
         }
         let trimmed = rendered.trim_matches([' ', '\t']);
         if para && let Some(at) = escape::line_start(trimmed) {
@@ -276,156 +406,218 @@ fn looks_like_ref_def(line: &str) -> bool {
     false
 }
 
-#[derive(Debug, Clone)]
+/// What a unit holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum UKind {
+    Text,
+    Code,
+    Raw,
+    Comment,
+    Break,
+}
+
+/// Neighbouring items of one kind and mark set, merged; the text is
+/// `arena[start..end]`.
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    kind: UKind,
+    marks: Marks,
+    start: usize,
+    end: usize,
+}
+
+/// A token of a rendered line; text is a range of [`Scratch::buf`].
+#[derive(Debug, Clone, Copy)]
 enum Tok {
     Open(Mk, usize),
     Close(Mk, usize),
-    Text(String),
-    Lit(String),
+    Text(usize, usize),
+    Lit(usize, usize),
 }
 
 fn render_line(
-    mut items: Vec<Item<'_>>,
-    links: &[(String, Option<String>)],
+    items: &[Item<'_>],
+    links: &[Link<'_>],
     ctx: Ctx,
     html: bool,
     lossy: &mut bool,
+    sc: &mut Scratch,
 ) -> String {
+    let Scratch {
+        arena,
+        units,
+        buf,
+        toks,
+        spare,
+        stack,
+        as_html,
+        items: _,
+    } = sc;
+    arena.clear();
+    units.clear();
     // 1. Merge neighbours with equal mark sets so escaping sees whole words
-    //    and adjacent code nodes become one code span.
-    items.dedup_by(|next, prev| {
-        if prev.marks != next.marks {
-            return false;
+    //    and adjacent code nodes become one code span. Empty text is dropped.
+    for it in items {
+        let (kind, s) = match &it.piece {
+            Piece::Text(t) if t.is_empty() => continue,
+            Piece::Text(t) => (UKind::Text, &**t),
+            Piece::Code(c) => (UKind::Code, &**c),
+            Piece::Raw(r) => (UKind::Raw, r.as_str()),
+            Piece::Comment(r) => (UKind::Comment, r.as_str()),
+            Piece::Break => (UKind::Break, ""),
+        };
+        if let Some(last) = units.last_mut()
+            && last.marks == it.marks
+            && last.kind == kind
+            && matches!(kind, UKind::Text | UKind::Code)
+        {
+            arena.push_str(s);
+            last.end = arena.len();
+            continue;
         }
-        match (&mut prev.piece, &next.piece) {
-            (Piece::Text(a), Piece::Text(b)) | (Piece::Code(a), Piece::Code(b)) => {
-                a.to_mut().push_str(b);
-                true
-            }
-            _ => false,
-        }
-    });
+        let start = arena.len();
+        arena.push_str(s);
+        units.push(Unit {
+            kind,
+            marks: it.marks,
+            start,
+            end: arena.len(),
+        });
+    }
 
     // 2. An HTML comment at the start of a line would open an HTML block that
     //    swallows the rest of the line, so move leading comments to the end.
-    let lead = items
+    let lead = units
         .iter()
-        .take_while(|i| matches!(i.piece, Piece::Comment(_)))
+        .take_while(|u| u.kind == UKind::Comment)
         .count();
-    if lead > 0 && lead < items.len() {
-        items.rotate_left(lead);
+    if lead > 0 && lead < units.len() {
+        units.rotate_left(lead);
     }
 
     // 3. Links whose text is the URL become autolinks; empty link text
     //    becomes the URL.
-    let n = items.len();
+    let n = units.len();
     for i in 0..n {
-        let Some(Mk::Link(id)) = items[i].marks.first().copied() else {
+        let Some(id) = units[i].marks.first_is_link() else {
             continue;
         };
-        let alone = (i == 0 || !items[i - 1].marks.contains(&Mk::Link(id)))
-            && (i + 1 == n || !items[i + 1].marks.contains(&Mk::Link(id)));
+        let alone = (i == 0 || !units[i - 1].marks.contains(Mk::Link(id)))
+            && (i + 1 == n || !units[i + 1].marks.contains(Mk::Link(id)));
         if !alone {
             continue;
         }
         let Some((href, title)) = links.get(id as usize) else {
             continue;
         };
-        if let Piece::Text(t) = &mut items[i].piece {
-            if t.trim().is_empty() {
-                *t = Cow::Owned(href.clone());
+        let u = &mut units[i];
+        if u.kind == UKind::Text {
+            if arena[u.start..u.end].trim().is_empty() {
+                u.start = arena.len();
+                arena.push_str(href);
+                u.end = arena.len();
             }
-            if t == href && title.is_none() && escape::is_autolink(href) {
-                let mut s = String::with_capacity(href.len() + 2);
-                s.push('<');
-                s.push_str(href);
-                s.push('>');
-                items[i].piece = Piece::Raw(s);
-                items[i].marks.remove(0);
+            if arena[u.start..u.end] == **href && title.is_none() && escape::is_autolink(href) {
+                u.start = arena.len();
+                arena.push('<');
+                arena.push_str(href);
+                arena.push('>');
+                u.end = arena.len();
+                u.kind = UKind::Raw;
+                u.marks = u.marks.without_link();
             }
         }
     }
 
     // Fast path: without marks there is no delimiter to place, hoist or
     // check, so the pieces are written straight out.
-    if items.iter().all(|it| it.marks.is_empty()) {
-        let mut out =
-            String::with_capacity(items.iter().map(|i| piece_len(&i.piece)).sum::<usize>() + 8);
-        for it in &items {
-            match &it.piece {
-                Piece::Text(t) => escape::inline(t, None, None, &mut out),
-                Piece::Code(c) if !c.is_empty() => {
+    if units.iter().all(|u| u.marks.is_empty()) {
+        let mut out = String::with_capacity(arena.len() + 2 * units.len() + 8);
+        for u in units.iter() {
+            let s = &arena[u.start..u.end];
+            match u.kind {
+                UKind::Text => escape::inline(s, None, None, &mut out),
+                UKind::Code if !s.is_empty() => {
                     if out.ends_with('`') {
                         out.push(' ');
                     }
-                    escape::code_span(c, &mut out);
+                    escape::code_span(s, &mut out);
                 }
-                Piece::Raw(r) | Piece::Comment(r) => {
-                    if r.starts_with('[') {
+                UKind::Raw | UKind::Comment => {
+                    if s.starts_with('[') {
                         disarm_bang(&mut out);
                     }
-                    out.push_str(r);
+                    out.push_str(s);
                 }
-                Piece::Code(_) | Piece::Break => {}
+                UKind::Code | UKind::Break => {}
             }
         }
-        if ctx == Ctx::Cell && out.contains('\n') {
+        if ctx == Ctx::Cell && escape::has_newline(&out) {
             out = out.replace('\n', " ");
         }
         return out;
     }
 
     // 4. Tokens from a stack of open marks.
-    let mut toks: Vec<Tok> = Vec::with_capacity(items.len() * 2);
-    let mut stack: Vec<(Mk, usize)> = Vec::new();
+    buf.clear();
+    toks.clear();
+    stack.clear();
     let mut next_id = 0usize;
     for i in 0..n {
-        let set = &items[i].marks;
-        if let Some(p) = stack.iter().position(|(m, _)| !set.contains(m)) {
+        let set = units[i].marks;
+        if let Some(p) = stack.iter().position(|(m, _)| !set.contains(*m)) {
             while stack.len() > p {
                 let (m, id) = stack.pop().expect("stack is longer than p");
                 toks.push(Tok::Close(m, id));
             }
         }
-        let mut to_open: Vec<Mk> = set
-            .iter()
-            .filter(|m| !stack.iter().any(|(x, _)| x == *m))
-            .copied()
-            .collect();
+        let mut to_open = [Mk::Strong; 6];
+        let mut k = 0;
+        for m in set.iter() {
+            if !stack.iter().any(|(x, _)| *x == m) {
+                to_open[k] = m;
+                k += 1;
+            }
+        }
+        let to_open = &mut to_open[..k];
         if to_open.len() > 1 {
             // The mark that runs furthest opens first and so is outermost;
             // a link wins ties because `[**x**](u)` reads better.
             let reach = |m: Mk| {
-                items[i..]
+                units[i..]
                     .iter()
-                    .take_while(|it| it.marks.contains(&m))
+                    .take_while(|u| u.marks.contains(m))
                     .count()
             };
             to_open.sort_by_key(|&m| (std::cmp::Reverse(reach(m)), m.rank()));
         }
-        for m in to_open {
+        for &m in to_open.iter() {
             toks.push(Tok::Open(m, next_id));
             stack.push((m, next_id));
             next_id += 1;
         }
-        match &items[i].piece {
-            Piece::Text(t) => {
-                let mut s = String::with_capacity(t.len());
-                // Neighbouring items always differ in marks, so some syntax
+        let u = units[i];
+        let s = &arena[u.start..u.end];
+        let a = buf.len();
+        match u.kind {
+            UKind::Text => {
+                // Neighbouring units always differ in marks, so some syntax
                 // (or an HTML fallback) separates them: their characters are
                 // not this text's neighbours, and the edges stay unknown.
-                escape::inline(t, None, None, &mut s);
-                toks.push(Tok::Text(s));
+                escape::inline(s, None, None, buf);
+                toks.push(Tok::Text(a, buf.len()));
             }
-            Piece::Code(c) => {
-                if !c.is_empty() {
-                    let mut s = String::with_capacity(c.len() + 2);
-                    escape::code_span(c, &mut s);
-                    toks.push(Tok::Lit(s));
+            UKind::Code => {
+                if !s.is_empty() {
+                    escape::code_span(s, buf);
+                    toks.push(Tok::Lit(a, buf.len()));
                 }
             }
-            Piece::Raw(r) | Piece::Comment(r) => toks.push(Tok::Lit(r.clone())),
-            Piece::Break => {}
+            UKind::Raw | UKind::Comment => {
+                buf.push_str(s);
+                toks.push(Tok::Lit(a, buf.len()));
+            }
+            UKind::Break => {}
         }
     }
     while let Some((m, id)) = stack.pop() {
@@ -435,8 +627,8 @@ fn render_line(
     // 5. Whitespace hoisting: an opener must be followed and a closer preceded
     //    by non-whitespace.
     for _ in 0..8 {
-        let changed = hoist(&mut toks);
-        cleanup(&mut toks);
+        let changed = hoist(toks, buf);
+        cleanup(toks, spare, buf);
         if !changed {
             break;
         }
@@ -444,22 +636,19 @@ fn render_line(
 
     // 6. Flanking: a delimiter that CommonMark would not read as one falls
     //    back to HTML (or is dropped when HTML is off).
-    let mut as_html = vec![false; next_id];
-    fix_flanking(&toks, &mut as_html);
+    as_html.clear();
+    as_html.resize(next_id, false);
+    fix_flanking(toks, buf, as_html);
 
     // 7. Serialise.
-    let mut out = String::with_capacity(toks.iter().map(tok_len).sum::<usize>() + 8);
-    for t in &toks {
-        let starts_link = match t {
-            Tok::Text(s) | Tok::Lit(s) => s.starts_with('['),
-            Tok::Open(Mk::Link(_), _) => true,
-            _ => false,
-        };
-        if starts_link {
-            disarm_bang(&mut out);
-        }
-        match t {
-            Tok::Text(s) | Tok::Lit(s) => {
+    let mut out = String::with_capacity(buf.len() + 3 * toks.len() + 8);
+    for t in toks.iter() {
+        match *t {
+            Tok::Text(a, b) | Tok::Lit(a, b) => {
+                let s = &buf[a..b];
+                if s.starts_with('[') {
+                    disarm_bang(&mut out);
+                }
                 // Two code spans that touch (only possible when a dropped
                 // delimiter stood between them) would merge their backtick
                 // runs; a space keeps them apart.
@@ -470,28 +659,23 @@ fn render_line(
                 out.push_str(s);
             }
             Tok::Open(m, id) | Tok::Close(m, id) => {
+                if matches!(t, Tok::Open(Mk::Link(_), _)) {
+                    disarm_bang(&mut out);
+                }
                 let open = matches!(t, Tok::Open(..));
-                let fallback = as_html[*id];
+                let fallback = as_html[id];
                 if fallback && !html {
                     *lossy = true;
                     continue;
                 }
-                push_delim(*m, open, fallback, links, &mut out);
+                push_delim(m, open, fallback, links, &mut out);
             }
         }
     }
-    if ctx == Ctx::Cell {
+    if ctx == Ctx::Cell && out.contains('\n') {
         out = out.replace('\n', " ");
     }
     out
-}
-
-fn piece_len(p: &Piece<'_>) -> usize {
-    match p {
-        Piece::Text(s) | Piece::Code(s) => s.len() + 2,
-        Piece::Raw(s) | Piece::Comment(s) => s.len(),
-        Piece::Break => 0,
-    }
 }
 
 /// A literal `!` right before a link we open would turn it into an image.
@@ -502,13 +686,6 @@ fn disarm_bang(out: &mut String) {
         if slashes.is_multiple_of(2) {
             out.insert(out.len() - 1, '\\');
         }
-    }
-}
-
-fn tok_len(t: &Tok) -> usize {
-    match t {
-        Tok::Text(s) | Tok::Lit(s) => s.len(),
-        _ => 3,
     }
 }
 
@@ -532,13 +709,7 @@ fn delim_str(m: Mk, open: bool, fallback: bool) -> &'static str {
     }
 }
 
-fn push_delim(
-    m: Mk,
-    open: bool,
-    fallback: bool,
-    links: &[(String, Option<String>)],
-    out: &mut String,
-) {
+fn push_delim(m: Mk, open: bool, fallback: bool, links: &[Link<'_>], out: &mut String) {
     out.push_str(delim_str(m, open, fallback));
     if let (Mk::Link(id), false) = (m, open) {
         out.push('(');
@@ -556,7 +727,7 @@ fn push_delim(
 
 /// Moves leading whitespace in front of opener groups and trailing
 /// whitespace behind closer groups. Returns whether anything moved.
-fn hoist(toks: &mut Vec<Tok>) -> bool {
+fn hoist(toks: &mut Vec<Tok>, buf: &str) -> bool {
     let mut changed = false;
     let mut i = 0;
     while i < toks.len() {
@@ -569,12 +740,13 @@ fn hoist(toks: &mut Vec<Tok>) -> bool {
             let has_emph = toks[g..j]
                 .iter()
                 .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()));
-            if has_emph && let Some(Tok::Text(s)) = toks.get_mut(j) {
+            if has_emph && let Some(Tok::Text(a, b)) = toks.get(j).copied() {
+                let s = &buf[a..b];
                 let trimmed = s.trim_start();
                 if trimmed.len() < s.len() {
-                    let ws = s[..s.len() - trimmed.len()].to_owned();
-                    *s = trimmed.to_owned();
-                    toks.insert(g, Tok::Text(ws));
+                    let cut = a + (s.len() - trimmed.len());
+                    toks[j] = Tok::Text(cut, b);
+                    toks.insert(g, Tok::Text(a, cut));
                     changed = true;
                     j += 1;
                 }
@@ -593,13 +765,14 @@ fn hoist(toks: &mut Vec<Tok>) -> bool {
                 .any(|t| matches!(t, Tok::Close(m, _) if m.delim().is_some()));
             if has_emph
                 && g > 0
-                && let Tok::Text(s) = &mut toks[g - 1]
+                && let Tok::Text(a, b) = toks[g - 1]
             {
+                let s = &buf[a..b];
                 let trimmed = s.trim_end();
                 if trimmed.len() < s.len() {
-                    let ws = s[trimmed.len()..].to_owned();
-                    s.truncate(trimmed.len());
-                    toks.insert(j, Tok::Text(ws));
+                    let cut = a + trimmed.len();
+                    toks[g - 1] = Tok::Text(a, cut);
+                    toks.insert(j, Tok::Text(cut, b));
                     changed = true;
                     j += 1;
                 }
@@ -612,42 +785,56 @@ fn hoist(toks: &mut Vec<Tok>) -> bool {
     changed
 }
 
+/// Appends text `a..b` of `buf` to the text token `prev`. Text tokens keep
+/// `buf` order, so touching ranges just join; otherwise both are copied.
+fn join_text(prev: &mut Tok, a: usize, b: usize, buf: &mut String) {
+    let Tok::Text(pa, pb) = *prev else {
+        unreachable!("only text tokens are joined")
+    };
+    if pb == a {
+        *prev = Tok::Text(pa, b);
+    } else {
+        let joined = format!("{}{}", &buf[pa..pb], &buf[a..b]);
+        let start = buf.len();
+        buf.push_str(&joined);
+        *prev = Tok::Text(start, buf.len());
+    }
+}
+
 /// Drops empty text, merges adjacent text and removes empty mark spans.
-fn cleanup(toks: &mut Vec<Tok>) {
-    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+fn cleanup(toks: &mut Vec<Tok>, out: &mut Vec<Tok>, buf: &mut String) {
+    out.clear();
     for t in toks.drain(..) {
         match t {
-            Tok::Text(s) if s.is_empty() => {}
-            Tok::Text(s) => {
-                if let Some(Tok::Text(prev)) = out.last_mut() {
-                    prev.push_str(&s);
+            Tok::Text(a, b) if a == b => {}
+            Tok::Text(a, b) => {
+                if let Some(prev @ Tok::Text(..)) = out.last_mut() {
+                    join_text(prev, a, b, buf);
                 } else {
-                    out.push(Tok::Text(s));
+                    out.push(t);
                 }
             }
-            Tok::Close(m, id) => {
+            Tok::Close(_, id) => {
                 if matches!(out.last(), Some(Tok::Open(_, oid)) if *oid == id) {
                     out.pop();
                     // Text on both sides of the removed span may now touch.
                     if out.len() >= 2
-                        && let (Some(Tok::Text(_)), Some(Tok::Text(_))) =
+                        && let (Some(Tok::Text(..)), Some(&Tok::Text(a, b))) =
                             (out.get(out.len() - 2), out.last())
                     {
-                        let Some(Tok::Text(b)) = out.pop() else {
-                            unreachable!("checked above")
-                        };
-                        if let Some(Tok::Text(a)) = out.last_mut() {
-                            a.push_str(&b);
+                        out.pop();
+                        if let Some(prev) = out.last_mut() {
+                            join_text(prev, a, b, buf);
                         }
                     }
                 } else {
-                    out.push(Tok::Close(m, id));
+                    out.push(t);
                 }
             }
             other => out.push(other),
         }
     }
-    *toks = out;
+    std::mem::swap(toks, out);
 }
 
 fn left_flanking(prev: Option<char>, next: Option<char>) -> bool {
@@ -681,7 +868,7 @@ fn right_flanking(prev: Option<char>, next: Option<char>) -> bool {
 /// a pair must not fall foul of CommonMark's "multiple of 3" rule. Failing
 /// pairs fall back to HTML, which changes neighbours, so this repeats until
 /// nothing changes.
-fn fix_flanking(toks: &[Tok], as_html: &mut [bool]) {
+fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool]) {
     if !toks
         .iter()
         .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()))
@@ -722,7 +909,7 @@ fn fix_flanking(toks: &[Tok], as_html: &mut [bool]) {
         let strs: Vec<&str> = toks
             .iter()
             .map(|t| match t {
-                Tok::Text(s) | Tok::Lit(s) => s.as_str(),
+                Tok::Text(a, b) | Tok::Lit(a, b) => &buf[*a..*b],
                 Tok::Open(m, id) | Tok::Close(m, id) => {
                     delim_str(*m, matches!(t, Tok::Open(..)), as_html[*id])
                 }

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::escape;
-use crate::inline::{self, Ctx, Mk, Piece, Run};
+use crate::inline::{self, Ctx, Marks, Mk, Piece, Run};
 use crate::{
     CardStyle, ExpandStyle, MediaStyle, MentionStyle, Options, Output, PanelStyle, Warning,
     WarningKind,
@@ -20,6 +20,8 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
         o,
         warnings: Vec::new(),
         path: Vec::new(),
+        scratch: inline::Scratch::default(),
+        segs: Vec::new(),
     };
     let blocks = match doc {
         // Jira Data Center and REST v2 return wiki markup as a plain string.
@@ -52,22 +54,38 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
 
 // ---------------------------------------------------------------- helpers
 
+/// `map.get(key)` by a scan that compares lengths first: node and attribute
+/// maps are small, and this avoids an ordered string comparison per key.
+#[inline]
+fn lookup<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    m.iter().find_map(|(k, v)| (k.as_str() == key).then_some(v))
+}
+
+/// `v.get(key)` for an object, via [`lookup`].
+#[inline]
+fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(m) => lookup(m, key),
+        _ => None,
+    }
+}
+
 fn ty(v: &Value) -> &str {
-    v.get("type").and_then(Value::as_str).unwrap_or("")
+    field(v, "type").and_then(Value::as_str).unwrap_or("")
 }
 
 fn content(v: &Value) -> &[Value] {
-    v.get("content")
+    field(v, "content")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
 
 fn attrs(v: &Value) -> Option<&Map<String, Value>> {
-    v.get("attrs").and_then(Value::as_object)
+    field(v, "attrs").and_then(Value::as_object)
 }
 
 fn attr<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    attrs(v).and_then(|a| a.get(key))
+    attrs(v).and_then(|a| lookup(a, key))
 }
 
 /// A non-empty string attribute.
@@ -79,7 +97,12 @@ fn attr_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 
 /// A numeric attribute, also accepted as a numeric string (`"level": "2"`).
 fn attr_num(v: &Value, key: &str) -> Option<f64> {
-    match attr(v, key)? {
+    num_in(attrs(v), key)
+}
+
+/// [`attr_num`] on an already looked-up attribute map.
+fn num_in(attrs: Option<&Map<String, Value>>, key: &str) -> Option<f64> {
+    match lookup(attrs?, key)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
@@ -166,7 +189,93 @@ const BLOCK_TYPES: &[&str] = &[
 ];
 
 fn is_known(t: &str) -> bool {
-    INLINE_TYPES.contains(&t) || BLOCK_TYPES.contains(&t)
+    is_inline_type(t) || is_block_type(t)
+}
+
+/// `INLINE_TYPES.contains(&t)`, as a match the compiler can dispatch on.
+fn is_inline_type(t: &str) -> bool {
+    let known = matches!(
+        t,
+        "text"
+            | "hardBreak"
+            | "mention"
+            | "emoji"
+            | "date"
+            | "status"
+            | "placeholder"
+            | "inlineCard"
+            | "inlineExtension"
+            | "mediaInline"
+            | "unsupportedInline"
+            | "confluenceUnsupportedInline"
+            | "confluenceJiraIssue"
+            | "image"
+    );
+    debug_assert_eq!(known, INLINE_TYPES.contains(&t));
+    known
+}
+
+/// `BLOCK_TYPES.contains(&t)`, as a match the compiler can dispatch on.
+fn is_block_type(t: &str) -> bool {
+    let known = matches!(
+        t,
+        "doc"
+            | "paragraph"
+            | "heading"
+            | "blockquote"
+            | "rule"
+            | "codeBlock"
+            | "bulletList"
+            | "orderedList"
+            | "listItem"
+            | "taskList"
+            | "taskItem"
+            | "blockTaskItem"
+            | "decisionList"
+            | "decisionItem"
+            | "panel"
+            | "expand"
+            | "nestedExpand"
+            | "layoutSection"
+            | "layoutColumn"
+            | "bodiedExtension"
+            | "extension"
+            | "multiBodiedExtension"
+            | "extensionFrame"
+            | "syncBlock"
+            | "bodiedSyncBlock"
+            | "bodiedRule"
+            | "table"
+            | "tableRow"
+            | "tableCell"
+            | "tableHeader"
+            | "mediaSingle"
+            | "mediaGroup"
+            | "media"
+            | "caption"
+            | "blockCard"
+            | "embedCard"
+            | "unsupportedBlock"
+            | "confluenceUnsupportedBlock"
+            | "unknownBlock"
+    );
+    debug_assert_eq!(known, BLOCK_TYPES.contains(&t));
+    known
+}
+
+/// `n` followed by `delim` (an ordered-list marker), written into `buf`.
+fn ordinal(buf: &mut [u8; 24], mut n: u64, delim: u8) -> &str {
+    let mut i = buf.len() - 1;
+    buf[i] = delim;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("1.")
 }
 
 /// Whether a node belongs in an inline run when met in block context.
@@ -175,14 +284,14 @@ fn is_inline(node: &Value) -> bool {
         Value::String(_) => true,
         Value::Object(_) => {
             let t = ty(node);
-            if INLINE_TYPES.contains(&t) {
+            if is_inline_type(t) {
                 true
-            } else if BLOCK_TYPES.contains(&t) {
+            } else if is_block_type(t) {
                 false
             } else {
                 // Unknown: a node with children is a container; one without
                 // is rendered from its text attributes, inline.
-                !node.get("content").is_some_and(Value::is_array)
+                !field(node, "content").is_some_and(Value::is_array)
             }
         }
         _ => false,
@@ -363,6 +472,15 @@ fn push_item(out: &mut String, marker: &str, indent: usize, body: &str) {
     if !out.is_empty() {
         out.push('\n');
     }
+    if !escape::has_byte(body, b'\n') {
+        out.reserve(marker.len() + body.len() + 1);
+        out.push_str(marker);
+        if !body.is_empty() {
+            out.push(' ');
+            out.push_str(body);
+        }
+        return;
+    }
     let mut lines = body.split('\n');
     out.push_str(marker);
     if let Some(first) = lines.next()
@@ -371,10 +489,14 @@ fn push_item(out: &mut String, marker: &str, indent: usize, body: &str) {
         out.push(' ');
         out.push_str(first);
     }
+    const SPACES: &str = "                                ";
     for l in lines {
         out.push('\n');
         if !l.is_empty() {
-            out.extend(std::iter::repeat_n(' ', indent));
+            match SPACES.get(..indent) {
+                Some(sp) => out.push_str(sp),
+                None => out.extend(std::iter::repeat_n(' ', indent)),
+            }
             out.push_str(l);
         }
     }
@@ -448,6 +570,9 @@ struct R<'o> {
     o: &'o Options,
     warnings: Vec<Warning>,
     path: Vec<PSeg>,
+    scratch: inline::Scratch,
+    /// The segments of the table cell being rendered, reused.
+    segs: Vec<String>,
 }
 
 impl R<'_> {
@@ -491,7 +616,7 @@ impl R<'_> {
             self.enter(seg, i);
             if is_inline(node) {
                 let run = pending.get_or_insert_with(Run::default);
-                self.inline(node, run, &[], depth + 1);
+                self.inline(node, run, Marks::NONE, depth + 1);
             } else {
                 if let Some(run) = pending.take() {
                     self.flush_para(run, &mut out);
@@ -519,16 +644,17 @@ impl R<'_> {
         if run.is_empty() {
             return None;
         }
-        let r = inline::render(run, ctx, self.o.html);
+        let r = inline::render_with(run, ctx, self.o.html, &mut self.scratch);
         if r.lossy {
             self.warn(WarningKind::Lossy, "text");
         }
         (!r.text.is_empty()).then_some(r.text)
     }
 
-    fn inline_children<'a>(&mut self, node: &'a Value, depth: usize, marks: &[Mk]) -> Run<'a> {
-        let mut run = Run::default();
-        for (i, c) in content(node).iter().enumerate() {
+    fn inline_children<'a>(&mut self, node: &'a Value, depth: usize, marks: Marks) -> Run<'a> {
+        let children = content(node);
+        let mut run = Run::reusing(&mut self.scratch, children.len());
+        for (i, c) in children.iter().enumerate() {
             self.path.push(PSeg::Content(i));
             self.inline(c, &mut run, marks, depth + 1);
             self.path.pop();
@@ -556,7 +682,7 @@ impl R<'_> {
         let t = ty(node);
         match t {
             "paragraph" | "unknownBlock" => {
-                let run = self.inline_children(node, depth, &[]);
+                let run = self.inline_children(node, depth, Marks::NONE);
                 self.flush_para(run, out);
             }
             "heading" => {
@@ -716,7 +842,7 @@ impl R<'_> {
                 }
             }
             "caption" => {
-                let mut run = self.inline_children(node, depth, &[]);
+                let mut run = self.inline_children(node, depth, Marks::NONE);
                 run.add_mark(Mk::Em);
                 if let Some(text) = self.render_run(run, Ctx::Caption) {
                     out.push(Blk {
@@ -727,7 +853,7 @@ impl R<'_> {
             }
             "blockCard" | "embedCard" => {
                 let mut run = Run::default();
-                self.card(node, &mut run, &[]);
+                self.card(node, &mut run, Marks::NONE);
                 if run.is_empty() {
                     self.warn(WarningKind::Invalid, t);
                 }
@@ -750,7 +876,7 @@ impl R<'_> {
                 let inner = self.blocks(content(node), depth, Seg::Content);
                 out.extend(inner);
                 let mut run = Run::default();
-                self.attr_fallback(node, &mut run, &[], depth);
+                self.attr_fallback(node, &mut run, Marks::NONE, depth);
                 self.flush_para(run, out);
             }
         }
@@ -773,7 +899,7 @@ impl R<'_> {
                 1
             }
         };
-        let run = self.inline_children(node, depth, &[]);
+        let run = self.inline_children(node, depth, Marks::NONE);
         let mut text = self.render_run(run, Ctx::Heading)?;
         // A trailing run of `#` preceded by a space is a closing sequence and
         // would be dropped.
@@ -790,7 +916,7 @@ impl R<'_> {
     fn code_body(node: &Value) -> String {
         let mut body = String::new();
         for c in content(node) {
-            match c.get("text") {
+            match field(c, "text") {
                 Some(Value::String(t)) => body.push_str(t),
                 _ => body.push_str(&flat_text(c)),
             }
@@ -874,14 +1000,17 @@ impl R<'_> {
             if i == 0 {
                 first_empty = body.is_empty();
             }
+            let mut num = [0u8; 24];
             let marker = if ordered {
                 let n = start + u64::try_from(i).unwrap_or(0);
-                format!("{n}{}", if alt { ')' } else { '.' })
+                ordinal(&mut num, n, if alt { b')' } else { b'.' })
+            } else if alt {
+                "*"
             } else {
-                (if alt { "*" } else { "-" }).to_owned()
+                "-"
             };
             let indent = marker.len() + 1;
-            push_item(&mut text, &marker, indent, &body);
+            push_item(&mut text, marker, indent, &body);
         }
         if text.is_empty() {
             return None;
@@ -920,7 +1049,7 @@ impl R<'_> {
                     let done = attr(item, "state").and_then(Value::as_str) == Some("DONE");
                     let m = format!("{marker} [{}]", if done { 'x' } else { ' ' });
                     let body = if t == "taskItem" {
-                        let run = self.inline_children(item, depth + 1, &[]);
+                        let run = self.inline_children(item, depth + 1, Marks::NONE);
                         self.render_run(run, Ctx::Para).unwrap_or_default()
                     } else {
                         self.item_body(item, depth + 1)
@@ -945,7 +1074,7 @@ impl R<'_> {
             if !decided {
                 label.push_str(" (undecided)");
             }
-            let run = self.inline_children(item, depth + 1, &[]);
+            let run = self.inline_children(item, depth + 1, Marks::NONE);
             let body = self.render_run(run, Ctx::Para).unwrap_or_default();
             let mut line = format!("**{label}:**");
             if !body.is_empty() {
@@ -1074,7 +1203,7 @@ impl R<'_> {
 
     /// The link mark of a node, if any.
     fn link_mark(node: &Value) -> Option<(String, Option<String>)> {
-        node.get("marks")?
+        field(node, "marks")?
             .as_array()?
             .iter()
             .find(|m| ty(m) == "link")
@@ -1171,7 +1300,7 @@ impl R<'_> {
                     }
                 }
                 "caption" => {
-                    let mut run = self.inline_children(c, depth, &[]);
+                    let mut run = self.inline_children(c, depth, Marks::NONE);
                     run.add_mark(Mk::Em);
                     if let Some(t) = self.render_run(run, Ctx::Caption) {
                         lines.push(t);
@@ -1179,7 +1308,7 @@ impl R<'_> {
                 }
                 _ => {
                     let mut run = Run::default();
-                    self.inline(c, &mut run, &[], depth + 1);
+                    self.inline(c, &mut run, Marks::NONE, depth + 1);
                     if let Some(t) = self.render_run(run, Ctx::Caption) {
                         lines.push(t);
                     }
@@ -1193,16 +1322,16 @@ impl R<'_> {
     // ------------------------------------------------------------ inline
 
     /// Parses a node's marks into `marks`; returns whether `code` is set.
-    fn marks<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: &mut Vec<Mk>) -> bool {
-        let Some(list) = node.get("marks").and_then(Value::as_array) else {
+    fn marks<'a>(&mut self, list: Option<&'a Value>, run: &mut Run<'a>, marks: &mut Marks) -> bool {
+        let Some(list) = list.and_then(Value::as_array) else {
             return false;
         };
         let mut code = false;
         for m in list {
             match ty(m) {
-                "strong" => marks.push(Mk::Strong),
-                "em" => marks.push(Mk::Em),
-                "strike" => marks.push(Mk::Strike),
+                "strong" => *marks = marks.with(Mk::Strong),
+                "em" => *marks = marks.with(Mk::Em),
+                "strike" => *marks = marks.with(Mk::Strike),
                 "code" => code = true,
                 "link" => {
                     if let Some(href) = attr(m, "href")
@@ -1210,14 +1339,13 @@ impl R<'_> {
                         .filter(|h| !h.is_empty())
                     {
                         // Links cannot nest: the innermost link wins.
-                        marks.retain(|x| !matches!(x, Mk::Link(_)));
                         let title = attr_str(m, "title");
-                        marks.push(run.link(href, title));
+                        *marks = marks.with_link(run.link(href, title));
                     }
                 }
                 "subsup" if self.o.html => match attr(m, "type").and_then(Value::as_str) {
-                    Some("sub") => marks.push(Mk::Sub),
-                    Some("sup") => marks.push(Mk::Sup),
+                    Some("sub") => *marks = marks.with(Mk::Sub),
+                    Some("sup") => *marks = marks.with(Mk::Sup),
                     _ => {}
                 },
                 "subsup"
@@ -1242,19 +1370,15 @@ impl R<'_> {
         code
     }
 
-    fn card<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: &[Mk]) {
-        let mut m: Vec<Mk> = marks
-            .iter()
-            .copied()
-            .filter(|x| !matches!(x, Mk::Link(_)))
-            .collect();
+    fn card<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: Marks) {
+        let mut m = marks.without_link();
         if let Some(url) = attr_str(node, "url") {
             let text = match self.o.card_style {
                 CardStyle::IssueKey => issue_key(url).unwrap_or(url),
                 CardStyle::Url => url,
             };
-            m.push(run.link(url, None));
-            run.push_text(text, &m);
+            m = m.with(run.link(url, None));
+            run.add_text(text, m);
         } else if let Some(data) = attr(node, "data").filter(|d| d.is_object()) {
             let name = data
                 .get("name")
@@ -1265,10 +1389,10 @@ impl R<'_> {
                 .and_then(Value::as_str)
                 .filter(|s| !s.trim().is_empty());
             if let Some(u) = url {
-                m.push(run.link(u, None));
+                m = m.with(run.link(u, None));
             }
             if let Some(text) = name.or(url) {
-                run.push_text(text, &m);
+                run.add_text(text, m);
             }
         } else if let Some(ds) = attr(node, "datasource").filter(|d| d.is_object()) {
             let jql = ds
@@ -1280,7 +1404,7 @@ impl R<'_> {
             } else {
                 format!("Jira issues: {jql}")
             };
-            run.push_text(label, &m);
+            run.add_text(label, m);
         }
     }
 
@@ -1289,17 +1413,17 @@ impl R<'_> {
         &mut self,
         node: &'a Value,
         run: &mut Run<'a>,
-        marks: &[Mk],
+        marks: Marks,
         depth: usize,
     ) {
-        if let Some(Value::String(t)) = node.get("text") {
-            run.push_text(t, marks);
+        if let Some(Value::String(t)) = field(node, "text") {
+            run.add_text(t, marks);
         } else if let Some(t) = attr_str(node, "text").or_else(|| attr_str(node, "title")) {
-            run.push_text(t, marks);
+            run.add_text(t, marks);
         } else if let Some(u) = attr_str(node, "url") {
-            let mut m = marks.to_vec();
-            m.push(run.link(u, None));
-            run.push_text(u, &m);
+            // An enclosing link stays: the first link of a set wins.
+            let m = marks.with(run.link(u, None));
+            run.add_text(u, m);
         } else if let Some(orig) = attr(node, "originalValue") {
             self.path.push(PSeg::Original);
             self.inline(orig, run, marks, depth + 1);
@@ -1308,25 +1432,37 @@ impl R<'_> {
     }
 
     /// Collects one node into an inline run.
-    fn inline<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: &[Mk], depth: usize) {
+    fn inline<'a>(&mut self, node: &'a Value, run: &mut Run<'a>, marks: Marks, depth: usize) {
         let Value::Object(_) = node else {
             if let Value::String(s) = node {
-                run.push_text(s, marks);
+                run.add_text(s, marks);
             }
             self.warn(WarningKind::Invalid, "");
             return;
         };
         if depth > self.o.max_depth {
             self.warn(WarningKind::DepthLimit, ty(node));
-            run.push_text(flat_text(node), marks);
+            run.add_text(flat_text(node), marks);
             return;
         }
-        let t = ty(node);
-        let mut m = marks.to_vec();
-        let code = self.marks(node, run, &mut m);
+        // One pass over the node's keys finds the three that every inline
+        // node is asked for.
+        let (mut t, mut mark_list, mut text_field) = ("", None, None);
+        if let Value::Object(map) = node {
+            for (k, v) in map {
+                match k.as_str() {
+                    "type" => t = v.as_str().unwrap_or(""),
+                    "marks" => mark_list = Some(v),
+                    "text" => text_field = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        let mut m = marks;
+        let code = self.marks(mark_list, run, &mut m);
         match t {
             "text" => {
-                let text = match node.get("text") {
+                let text = match text_field {
                     Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
                     Some(Value::Number(n)) => {
                         self.warn(WarningKind::Invalid, t);
@@ -1334,16 +1470,16 @@ impl R<'_> {
                     }
                     _ => return,
                 };
-                if text.contains('\0') {
+                if escape::has_byte(&text, 0) {
                     self.warn(WarningKind::Lossy, t);
                 }
                 if code {
-                    run.push(Piece::Code(text), &m);
+                    run.push(Piece::Code(text), m);
                 } else {
-                    run.push_text(text, &m);
+                    run.add_text(text, m);
                 }
             }
-            "hardBreak" => run.push(Piece::Break, &m),
+            "hardBreak" => run.push(Piece::Break, m),
             "mention" => {
                 let id = attr_str(node, "id");
                 let name = attr_str(node, "text")
@@ -1353,18 +1489,18 @@ impl R<'_> {
                     self.warn(WarningKind::Invalid, t);
                     return;
                 };
-                let text = format!("@{shown}");
                 if self.o.mention_style == MentionStyle::Link
                     && let Some(id) = id
                 {
-                    m.retain(|x| !matches!(x, Mk::Link(_)));
-                    m.push(run.link(&format!("mention:{id}"), None));
+                    m = m.with_link(run.link(format!("mention:{id}"), None));
                 }
-                run.push_text(text, &m);
+                // Two pieces with one mark set render as the text `@name`.
+                run.add_text("@", m);
+                run.add_text(shown, m);
             }
             "emoji" => {
                 if let Some(e) = attr_str(node, "text").or_else(|| attr_str(node, "shortName")) {
-                    run.push_text(e, &m);
+                    run.add_text(e, m);
                 } else {
                     self.warn(WarningKind::Invalid, t);
                 }
@@ -1374,49 +1510,49 @@ impl R<'_> {
                 if d.is_empty() {
                     self.warn(WarningKind::Invalid, t);
                 } else {
-                    run.push_text(d, &m);
+                    run.add_text(d, m);
                 }
             }
             "status" => {
                 if let Some(s) = attr_str(node, "text") {
-                    m.push(Mk::Strong);
-                    run.push_text(format!("[{}]", s.trim()), &m);
+                    m = m.with(Mk::Strong);
+                    run.add_text(format!("[{}]", s.trim()), m);
                 }
             }
             "placeholder" => {
                 if self.o.placeholders
                     && let Some(s) = attr_str(node, "text")
                 {
-                    m.push(Mk::Em);
-                    run.push_text(s, &m);
+                    m = m.with(Mk::Em);
+                    run.add_text(s, m);
                 }
             }
             "inlineCard" | "blockCard" | "embedCard" => {
-                self.card(node, run, &m);
+                self.card(node, run, m);
             }
             "inlineExtension" | "extension" => {
                 if let Some(s) = attr_str(node, "text") {
-                    run.push_text(s, &m);
+                    run.add_text(s, m);
                 } else if self.o.extension_markers && self.o.html {
                     let key = attr_str(node, "extensionKey").unwrap_or("unknown");
-                    run.push(Piece::Comment(comment("extension", key)), &m);
+                    run.push(Piece::Comment(comment("extension", key)), m);
                 }
             }
             "mediaInline" => {
                 let label = attr_str(node, "alt").unwrap_or("file").to_owned();
                 let id = attr_str(node, "id");
                 if self.o.media_style != MediaStyle::Text
-                    && !m.iter().any(|x| matches!(x, Mk::Link(_)))
+                    && !m.has_link()
                     && let Some(id) = id
                 {
-                    m.push(run.link(&format!("attachment:{id}"), None));
+                    m = m.with(run.link(format!("attachment:{id}"), None));
                 }
-                run.push_text(label, &m);
+                run.add_text(label, m);
             }
             "media" => {
                 let md = self.media_md(node, true, None);
                 if !md.is_empty() {
-                    run.push(Piece::Raw(md), &m);
+                    run.push(Piece::Raw(md), m);
                 }
             }
             "image" => {
@@ -1430,29 +1566,29 @@ impl R<'_> {
                     escape::title(title, &mut s);
                 }
                 s.push(')');
-                run.push(Piece::Raw(s), &m);
+                run.push(Piece::Raw(s), m);
             }
             "unsupportedInline" | "unsupportedBlock" => {
                 if let Some(orig) = attr(node, "originalValue") {
                     self.path.push(PSeg::Original);
-                    self.inline(orig, run, &m, depth + 1);
+                    self.inline(orig, run, m, depth + 1);
                     self.path.pop();
                 }
             }
             "confluenceUnsupportedInline" | "confluenceUnsupportedBlock" => {
                 if let Some(x) = attr(node, "cxhtml").and_then(Value::as_str) {
-                    run.push_text(strip_tags(x), &m);
+                    run.add_text(strip_tags(x), m);
                 }
             }
             "confluenceJiraIssue" => {
                 if let Some(k) = attr_str(node, "issueKey") {
-                    run.push_text(k, &m);
+                    run.add_text(k, m);
                 }
             }
             "codeBlock" => {
                 let body = Self::code_body(node);
                 if !body.is_empty() {
-                    run.push(Piece::Code(body.into()), &m);
+                    run.push(Piece::Code(body.into()), m);
                 }
             }
             _ => {
@@ -1461,17 +1597,17 @@ impl R<'_> {
                 }
                 let children = content(node);
                 if children.is_empty() {
-                    self.attr_fallback(node, run, &m, depth);
+                    self.attr_fallback(node, run, m, depth);
                 } else {
                     // Blocks met in inline context are flattened, separated
                     // by spaces.
-                    let block = BLOCK_TYPES.contains(&t);
+                    let block = is_block_type(t);
                     for (i, c) in children.iter().enumerate() {
                         if block && i > 0 {
-                            run.push_text(" ", &m);
+                            run.add_text(" ", m);
                         }
                         self.path.push(PSeg::Content(i));
-                        self.inline(c, run, &m, depth + 1);
+                        self.inline(c, run, m, depth + 1);
                         self.path.pop();
                     }
                 }
@@ -1489,26 +1625,27 @@ impl R<'_> {
         let mut header = true;
         for (r, row) in rows.iter().enumerate() {
             self.path.push(PSeg::Content(r));
+            let (cells, seg) =
+                if matches!(ty(row), "tableRow" | "") && field(row, "content").is_some() {
+                    (content(row), Seg::Content)
+                } else {
+                    (std::slice::from_ref(row), Seg::Root)
+                };
             if grid.len() <= r {
-                grid.push(Vec::new());
+                grid.push(Vec::with_capacity(cells.len()));
             }
-            let (cells, seg) = if matches!(ty(row), "tableRow" | "") && row.get("content").is_some()
-            {
-                (content(row), Seg::Content)
-            } else {
-                (std::slice::from_ref(row), Seg::Root)
-            };
             let mut col = 0;
             for (ci, cell) in cells.iter().enumerate() {
                 self.enter(seg, ci);
                 while grid[r].get(col).is_some_and(Option::is_some) {
                     col += 1;
                 }
-                let colspan = attr_num(cell, "colspan")
+                let cell_attrs = attrs(cell);
+                let colspan = num_in(cell_attrs, "colspan")
                     .map_or(1, |f| to_usize(clamp_int(f, 1, MAX_COLSPAN as u64)));
                 let max_rows = u64::try_from(rows.len() - r).unwrap_or(1);
-                let rowspan =
-                    attr_num(cell, "rowspan").map_or(1, |f| to_usize(clamp_int(f, 1, max_rows)));
+                let rowspan = num_in(cell_attrs, "rowspan")
+                    .map_or(1, |f| to_usize(clamp_int(f, 1, max_rows)));
                 if r == 0 && ty(cell) != "tableHeader" {
                     header = false;
                 }
@@ -1540,7 +1677,12 @@ impl R<'_> {
             self.path.pop();
         }
         let ncols = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let mut out = String::new();
+        let text_len: usize = grid
+            .iter()
+            .flatten()
+            .map(|c| c.as_ref().map_or(0, String::len))
+            .sum();
+        let mut out = String::with_capacity(text_len + (grid.len() + 2) * (3 * ncols + 2));
         let push_row = |out: &mut String, row: Option<&Vec<Option<String>>>| {
             out.push('|');
             for c in 0..ncols {
@@ -1568,11 +1710,14 @@ impl R<'_> {
             push_row(&mut out, Some(row));
             out.pop();
         }
-        Some(out.trim_end_matches('\n').to_owned())
+        let end = out.trim_end_matches('\n').len();
+        out.truncate(end);
+        Some(out)
     }
 
     fn cell_text(&mut self, cell: &Value, depth: usize) -> String {
-        let mut segs = Vec::new();
+        let mut segs = std::mem::take(&mut self.segs);
+        segs.clear();
         if matches!(ty(cell), "tableCell" | "tableHeader") {
             self.flat_blocks(content(cell), depth, 0, &mut segs, Seg::Content);
         } else {
@@ -1584,13 +1729,25 @@ impl R<'_> {
         } else {
             segs.join(br)
         };
-        if s.contains('|') {
+        segs.clear();
+        self.segs = segs;
+        // One pass tells which of the rewrites below can apply.
+        let (mut pipe, mut newline, mut angle) = (false, false, false);
+        for &c in s.as_bytes() {
+            pipe |= c == b'|';
+            newline |= c == b'\n';
+            angle |= c == b'<';
+        }
+        if pipe {
             s = s.replace('|', "\\|");
         }
-        if s.contains('\n') {
+        if newline {
             s = s.replace('\n', br);
         }
-        if !s.contains("<br>") && !s.starts_with([' ', '\t']) && !s.ends_with([' ', '\t']) {
+        if !((angle || (newline && self.o.html)) && s.contains("<br>"))
+            && !s.starts_with([' ', '\t'])
+            && !s.ends_with([' ', '\t'])
+        {
             return s;
         }
         let mut t = s.trim();
@@ -1625,7 +1782,7 @@ impl R<'_> {
             self.enter(seg, i);
             if is_inline(node) {
                 let run = pending.get_or_insert_with(Run::default);
-                self.inline(node, run, &[], depth + 1);
+                self.inline(node, run, Marks::NONE, depth + 1);
             } else {
                 if let Some(run) = pending.take() {
                     self.cell_run(run, segs);
@@ -1648,17 +1805,16 @@ impl R<'_> {
             return;
         }
         let t = ty(node);
-        let indent = "  ".repeat(level);
         match t {
             "paragraph" | "unknownBlock" | "caption" => {
-                let mut run = self.inline_children(node, depth, &[]);
+                let mut run = self.inline_children(node, depth, Marks::NONE);
                 if t == "caption" {
                     run.add_mark(Mk::Em);
                 }
                 self.cell_run(run, segs);
             }
             "heading" => {
-                let mut run = self.inline_children(node, depth, &[]);
+                let mut run = self.inline_children(node, depth, Marks::NONE);
                 run.add_mark(Mk::Strong);
                 self.cell_run(run, segs);
             }
@@ -1686,7 +1842,7 @@ impl R<'_> {
                     };
                     let mut inner = Vec::new();
                     if matches!(ty(item), "taskItem" | "decisionItem") {
-                        let run = self.inline_children(item, depth + 1, &[]);
+                        let run = self.inline_children(item, depth + 1, Marks::NONE);
                         self.cell_run(run, &mut inner);
                     } else {
                         self.flat_blocks(
@@ -1702,6 +1858,7 @@ impl R<'_> {
                     } else {
                         inner.remove(0)
                     };
+                    let indent = "  ".repeat(level);
                     segs.push(format!("{indent}{marker}{first}").trim_end().to_owned());
                     segs.append(&mut inner);
                     self.path.pop();
@@ -1786,7 +1943,7 @@ impl R<'_> {
             | "confluenceUnsupportedBlock"
             | "unsupportedBlock" => {
                 let mut run = Run::default();
-                self.inline(node, &mut run, &[], depth);
+                self.inline(node, &mut run, Marks::NONE, depth);
                 self.cell_run(run, segs);
             }
             "syncBlock" => {}
@@ -1797,7 +1954,7 @@ impl R<'_> {
                 self.flat_blocks(content(node), depth, level, segs, Seg::Content);
                 let mut run = Run::default();
                 if content(node).is_empty() {
-                    self.attr_fallback(node, &mut run, &[], depth);
+                    self.attr_fallback(node, &mut run, Marks::NONE, depth);
                 }
                 self.cell_run(run, segs);
             }
