@@ -43,7 +43,7 @@ pub(crate) fn run(root: &Path, tf: &Terraform, env: &[(String, String)]) -> Resu
     )?;
 
     util::step("infra: checkov");
-    let checkov = venv::tool(root, "checkov", CHECKOV)?;
+    let checkov = venv::tool(root, "checkov", "--version", CHECKOV)?;
     util::run(
         Command::new(checkov).current_dir(&infra).args([
             "--directory",

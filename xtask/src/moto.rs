@@ -7,7 +7,7 @@
 use std::{
     fs::File,
     net::{SocketAddr, TcpListener, TcpStream},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -15,7 +15,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
-use crate::util;
+use crate::venv;
 
 /// The version installed when the machine has none; any moto 5 works.
 const MOTO_REQUIREMENT: &str = "moto[server]==5.2.1";
@@ -28,7 +28,8 @@ pub(crate) struct Moto {
 
 impl Moto {
     pub(crate) fn start(root: &Path) -> Result<Self> {
-        let program = find_or_install(root)?;
+        // `moto_server` has no `--version`; `--help` proves it runs.
+        let program = venv::tool(root, "moto_server", "--help", MOTO_REQUIREMENT)?;
         let port = free_port()?;
         let log_dir = root.join("target").join("xtask");
         std::fs::create_dir_all(&log_dir)?;
@@ -130,55 +131,4 @@ fn install_ctrlc_handler(child: Arc<Mutex<Option<Child>>>) {
 fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("no free port on 127.0.0.1")?;
     Ok(listener.local_addr()?.port())
-}
-
-/// A `moto_server` that works: the project's virtualenv, then `PATH`, then a
-/// fresh install into the project's virtualenv.
-fn find_or_install(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".venv");
-    let venv_moto = venv.join("bin").join("moto_server");
-    if venv_moto.is_file() && util::program_works(&venv_moto.to_string_lossy(), "--help") {
-        return Ok(venv_moto);
-    }
-    if let Some(found) = util::which("moto_server")
-        && util::program_works(&found.to_string_lossy(), "--help")
-    {
-        return Ok(found);
-    }
-    eprintln!("xtask: moto_server not found; installing {MOTO_REQUIREMENT} into .venv/");
-    let python = ["python3", "python"]
-        .into_iter()
-        .find(|p| util::program_works(p, "--version"))
-        .context(
-            "moto's server is needed for the AWS backend tests but neither moto_server nor \
-             python3 is installed; install Python 3 (e.g. `apt-get install python3 python3-venv`) \
-             and run `cargo xtask test` again",
-        )?;
-    if !venv.join("bin").join("pip").is_file() {
-        util::run(
-            Command::new(python).args(["-m", "venv"]).arg(&venv),
-            "python3 -m venv .venv",
-        )
-        .context(
-            "could not create a virtualenv for moto; install the venv module \
-             (e.g. `apt-get install python3-venv`) or `pip install 'moto[server]'` yourself",
-        )?;
-    }
-    util::run(
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            MOTO_REQUIREMENT,
-        ]),
-        "pip install moto[server]",
-    )
-    .context(
-        "could not install moto from PyPI; check that PyPI is reachable, \
-         or install it yourself with `pip install 'moto[server]'`",
-    )?;
-    if !util::program_works(&venv_moto.to_string_lossy(), "--help") {
-        bail!("moto was installed into .venv/ but .venv/bin/moto_server does not run");
-    }
-    Ok(venv_moto)
 }

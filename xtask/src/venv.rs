@@ -11,20 +11,21 @@ use anyhow::{Context, Result, bail};
 
 use crate::util;
 
-/// A command-line tool: `.venv/bin/<program>`, then `PATH`, then a fresh
-/// `pip install <requirement>` into `.venv/`.
-pub(crate) fn tool(root: &Path, program: &str, requirement: &str) -> Result<PathBuf> {
+/// A command-line tool that answers `<program> <probe>` successfully:
+/// `.venv/bin/<program>`, then `PATH`, then a fresh `pip install
+/// <requirement>` into `.venv/`.
+pub(crate) fn tool(root: &Path, program: &str, probe: &str, requirement: &str) -> Result<PathBuf> {
     let in_venv = root.join(".venv").join("bin").join(program);
-    if util::program_works(&in_venv.to_string_lossy(), "--version") {
+    if util::program_works(&in_venv.to_string_lossy(), probe) {
         return Ok(in_venv);
     }
     if let Some(found) = util::which(program)
-        && util::program_works(&found.to_string_lossy(), "--version")
+        && util::program_works(&found.to_string_lossy(), probe)
     {
         return Ok(found);
     }
     pip_install(root, requirement)?;
-    if !util::program_works(&in_venv.to_string_lossy(), "--version") {
+    if !util::program_works(&in_venv.to_string_lossy(), probe) {
         bail!("{requirement} was installed into .venv/ but .venv/bin/{program} does not run");
     }
     Ok(in_venv)

@@ -74,6 +74,19 @@ impl Engine {
         &self.jira
     }
 
+    /// How documents are built, from the configuration.
+    pub(crate) fn normalize_options(&self) -> normalize::Options {
+        normalize::Options {
+            site_url: self.config.site_url.clone(),
+            include_restricted_comments: self.config.include_restricted_comments,
+        }
+    }
+
+    /// The stored cursor as RFC 3339, for summaries and status.
+    pub(crate) async fn cursor_text(&self) -> Result<Option<String>> {
+        Ok(self.cursor.load().await?.map(|(c, _)| cursor_text(&c)))
+    }
+
     pub(crate) fn now(&self) -> OffsetDateTime {
         (self.clock)()
     }
@@ -123,6 +136,11 @@ pub(crate) fn new_run_id(now: OffsetDateTime) -> String {
         now.minute(),
         now.second()
     )
+}
+
+/// A cursor's position as RFC 3339.
+pub(crate) fn cursor_text(cursor: &state_store::Cursor) -> String {
+    normalize::format_rfc3339_utc(from_epoch_ms(cursor.last_sync_ms))
 }
 
 /// Epoch milliseconds of a timestamp.

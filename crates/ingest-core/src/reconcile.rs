@@ -16,8 +16,9 @@ use crate::{
     engine::{epoch_ms, new_run_id},
     manifest::Manifest,
     state::{IdIndex, object_key},
+    sync::complete_comments,
     window::census_jql,
-    writer::{self, Hydrated, WriteContext, delete_line},
+    writer::{self, WriteContext, delete_line},
 };
 
 impl Engine {
@@ -104,10 +105,7 @@ impl Engine {
                 .jira
                 .bulk_fetch(&moved, &["*all".to_owned()], &[])
                 .await?;
-            let options = normalize::Options {
-                site_url: self.config.site_url.clone(),
-                include_restricted_comments: self.config.include_restricted_comments,
-            };
+            let options = self.normalize_options();
             let cx = WriteContext {
                 store: self.store.as_ref(),
                 catalogue: &catalogue,
@@ -115,22 +113,11 @@ impl Engine {
                 site_url: &self.config.site_url,
                 fetched_at: now,
             };
-            for issue in fetched.issues {
-                let comment_pages = if issue.comments.is_some_and(|c| c.is_truncated()) {
-                    self.jira.comments(&issue.id).await?
-                } else {
-                    Vec::new()
-                };
-                let prior = index.get(&issue.id).cloned();
-                let outcome = writer::write_issue(
-                    &cx,
-                    Hydrated {
-                        issue,
-                        comment_pages,
-                    },
-                    prior,
-                )
-                .await?;
+            let hydrated =
+                complete_comments(&self.jira, fetched.issues, self.config.concurrency).await?;
+            for h in hydrated {
+                let prior = index.get(&h.issue.id).cloned();
+                let outcome = writer::write_issue(&cx, h, prior).await?;
                 writer::apply(outcome, &mut index, &mut manifest, &mut summary);
             }
         }
@@ -140,9 +127,7 @@ impl Engine {
         if !manifest.lines().is_empty() {
             summary.manifest_key = Some(manifest.key().to_owned());
         }
-        summary.cursor = self.cursor.load().await?.map(|(c, _)| {
-            normalize::format_rfc3339_utc(crate::engine::from_epoch_ms(c.last_sync_ms))
-        });
+        summary.cursor = self.cursor_text().await?;
         summary.requests = self.jira.stats().total_requests();
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(summary)
@@ -159,50 +144,32 @@ impl Engine {
         let share = would_delete as f64 / indexed.max(1) as f64;
         let limit = self.config.max_delete_share;
         let project = |key: &str| key.split('-').next().unwrap_or_default().to_owned();
-        if census.values().any(String::is_empty) {
-            // Without keys the census cannot tell projects apart; the share
-            // limit alone applies.
-            return self.check_share(would_delete, indexed, share, limit);
+        // Without keys the census cannot tell projects apart; the share
+        // limit alone applies then.
+        let vanished: Vec<String> = if census.values().any(String::is_empty) {
+            Vec::new()
+        } else {
+            let visible: BTreeSet<String> = census.values().map(|k| project(k)).collect();
+            let stored: BTreeSet<String> = index.iter().map(|(_, e)| project(&e.key)).collect();
+            stored.difference(&visible).cloned().collect()
+        };
+        if share <= limit && vanished.is_empty() {
+            return Ok(());
         }
-        let visible: BTreeSet<String> = census.values().map(|k| project(k)).collect();
-        let stored: BTreeSet<String> = index.iter().map(|(_, e)| project(&e.key)).collect();
-        let vanished: Vec<String> = stored.difference(&visible).cloned().collect();
-        if share > limit || !vanished.is_empty() {
-            let reason = if vanished.is_empty() {
-                "more issues than the limit look deleted".to_owned()
-            } else {
-                format!(
-                    "no issue of project(s) {} is visible any more",
-                    vanished.join(", ")
-                )
-            };
-            return Err(Error::MassDeleteRefused {
-                would_delete,
-                indexed,
-                share: share * 100.0,
-                limit: limit * 100.0,
-                reason,
-            });
-        }
-        Ok(())
-    }
-
-    fn check_share(
-        &self,
-        would_delete: usize,
-        indexed: usize,
-        share: f64,
-        limit: f64,
-    ) -> Result<()> {
-        if share > limit {
-            return Err(Error::MassDeleteRefused {
-                would_delete,
-                indexed,
-                share: share * 100.0,
-                limit: limit * 100.0,
-                reason: "more issues than the limit look deleted".to_owned(),
-            });
-        }
-        Ok(())
+        let reason = if vanished.is_empty() {
+            "more issues than the limit look deleted".to_owned()
+        } else {
+            format!(
+                "no issue of project(s) {} is visible any more",
+                vanished.join(", ")
+            )
+        };
+        Err(Error::MassDeleteRefused {
+            would_delete,
+            indexed,
+            share: share * 100.0,
+            limit: limit * 100.0,
+            reason,
+        })
     }
 }

@@ -72,10 +72,7 @@ impl Engine {
                 .collect()
         };
 
-        let options = normalize::Options {
-            site_url: self.config.site_url.clone(),
-            include_restricted_comments: self.config.include_restricted_comments,
-        };
+        let options = self.normalize_options();
         let mut summary = RunSummary::new(run_id);
         let mut manifest = Manifest::new(run_id);
         let results: Vec<Result<Option<(String, IndexEntry, bool)>>> = stream::iter(targets)
@@ -155,11 +152,7 @@ impl Engine {
         if !manifest.lines().is_empty() {
             summary.manifest_key = Some(manifest.key().to_owned());
         }
-        summary.cursor = self
-            .cursor
-            .load()
-            .await?
-            .map(|(c, _)| normalize::format_rfc3339_utc(from_epoch_ms(c.last_sync_ms)));
+        summary.cursor = self.cursor_text().await?;
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(summary)
     }

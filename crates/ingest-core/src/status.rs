@@ -5,7 +5,7 @@ use state_store::ObjectStoreExt;
 
 use crate::{
     Engine, Result, RunSummary,
-    engine::from_epoch_ms,
+    engine::cursor_text,
     state::{Checkpoint, IdIndex, LAST_RUN_KEY, object_key},
 };
 
@@ -52,8 +52,7 @@ impl Engine {
         });
         Ok(Status {
             cursor_location: self.cursor.location(),
-            cursor: cursor
-                .map(|(c, _)| normalize::format_rfc3339_utc(from_epoch_ms(c.last_sync_ms))),
+            cursor: cursor.map(|(c, _)| cursor_text(&c)),
             checkpoint: Checkpoint::load(self.store.as_ref()).await?,
             issues: index.len(),
             projects,

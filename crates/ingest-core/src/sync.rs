@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use crate::{
     Engine, Error, Result, RunOptions, RunStatus, RunSummary,
-    engine::{duration_ms, epoch_ms, from_epoch_ms, new_run_id},
+    engine::{cursor_text, duration_ms, epoch_ms, from_epoch_ms, new_run_id},
     manifest::Manifest,
     state::{Checkpoint, FIELDS_KEY, IdIndex, LAST_RUN_KEY, object_key},
     window::Window,
@@ -200,9 +200,7 @@ impl Engine {
                 summary.status = RunStatus::Partial;
                 summary.reason = Some(reason);
                 summary.retry_after_seconds = retry_after.map(|d| d.as_secs());
-                summary.cursor = stored
-                    .as_ref()
-                    .map(|(c, _)| normalize::format_rfc3339_utc(from_epoch_ms(c.last_sync_ms)));
+                summary.cursor = stored.as_ref().map(|(c, _)| cursor_text(c));
             }
             Err(e) => return Err(e),
         }
@@ -431,10 +429,7 @@ impl Engine {
         run: &mut Run<'_>,
         batch: Vec<Hydrated>,
     ) -> Result<Vec<(String, i64)>> {
-        let options = normalize::Options {
-            site_url: self.config.site_url.clone(),
-            include_restricted_comments: self.config.include_restricted_comments,
-        };
+        let options = self.normalize_options();
         let cx = WriteContext {
             store: self.store.as_ref(),
             catalogue: &run.catalogue,
@@ -499,7 +494,7 @@ async fn hydrate(jira: JiraClient, ids: Vec<String>, concurrency: usize) -> Resu
     complete_comments(&jira, fetched.issues, concurrency).await
 }
 
-async fn complete_comments(
+pub(crate) async fn complete_comments(
     jira: &JiraClient,
     issues: Vec<RawIssue>,
     concurrency: usize,

@@ -114,7 +114,14 @@ pub(crate) async fn write_issue(
     }
 
     let pages: Vec<&RawValue> = h.comment_pages.iter().map(AsRef::as_ref).collect();
-    let raw_bytes = RawRecord::to_bytes(cx.site_url, cx.fetched_at, h.issue.raw(), &pages, &[]);
+    // `Bytes` so the put and the parse below share one buffer.
+    let raw_bytes = Bytes::from(RawRecord::to_bytes(
+        cx.site_url,
+        cx.fetched_at,
+        h.issue.raw(),
+        &pages,
+        &[],
+    ));
     let raw_key = normalize::raw_object_key(&key, updated);
     let raw_written = put_raw(cx.store, &raw_key, &id, updated, raw_bytes.clone()).await?;
 
@@ -174,16 +181,13 @@ async fn put_raw(
     raw_key: &str,
     id: &str,
     updated: OffsetDateTime,
-    bytes: Vec<u8>,
+    bytes: Bytes,
 ) -> Result<bool> {
     let opts = PutOptions::content_type("application/json")
         .with_metadata("issue-id", id)
         .with_metadata("updated", normalize::updated_key(updated))
         .with_mode(PutMode::Create);
-    match store
-        .put_opts(&object_key(raw_key)?, Bytes::from(bytes), opts)
-        .await
-    {
+    match store.put_opts(&object_key(raw_key)?, bytes, opts).await {
         Ok(_) => Ok(true),
         Err(state_store::Error::AlreadyExists { .. }) => Ok(false),
         Err(e) => Err(e.into()),
