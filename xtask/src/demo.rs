@@ -5,49 +5,31 @@
 //! where, and how long each step took.
 //!
 //! xtask depends on no workspace crate, so the demo runs the built binaries.
-//! The simulator binary has no API for editing issues over HTTP, so the
-//! second run is incremental over an unchanged site: it re-reads only the
-//! overlap window and rewrites nothing, which is exactly what an hourly run
-//! against a quiet site does.
+//! Between the two runs the demo edits a few issues through the simulator's
+//! control channel, so the second run shows an incremental sync picking up
+//! exactly what changed.
 
 use std::{
-    io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result, bail};
 
-use crate::util;
+use crate::{
+    sim_process::{SimOptions, SimProcess},
+    util,
+};
 
-const ISSUES: &str = "3000";
+const ISSUES: usize = 3000;
+/// Issues edited between the two runs.
+const EDITS: usize = 30;
 const EMAIL: &str = "demo@example.com";
 const TOKEN: &str = "demo-token";
 /// Marks a directory the demo created, so it may reset it next time and
 /// never deletes a corpus a user synced from a real site.
 const MARKER: &str = ".jira-ingest-demo";
-
-/// The simulator process, stopped on drop and on Ctrl-C.
-struct Sim {
-    child: Arc<Mutex<Option<Child>>>,
-    url: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        stop(&self.child);
-    }
-}
-
-fn stop(child: &Mutex<Option<Child>>) {
-    let mut guard = child.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(mut c) = guard.take() {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
-}
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
     if let Some(arg) = args.first() {
@@ -79,18 +61,23 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     util::step(&format!(
         "starting jira-sim with {ISSUES} issues on 127.0.0.1"
     ));
-    let sim = start_sim(&sim_bin, &root)?;
-    eprintln!("xtask: jira-sim listening on {}", sim.url);
+    let mut sim = start_sim(&sim_bin, &root)?;
+    eprintln!("xtask: jira-sim listening on {}", sim.url());
 
     util::step("jira-ingest sync (first run: backfill of everything the site has)");
-    let (first, first_time) = sync(&cli_bin, &sim.url, &out)?;
+    let (first, first_time) = sync(&cli_bin, sim.url(), &out)?;
 
-    util::step("jira-ingest sync (second run: incremental; the site did not change)");
-    let (second, second_time) = sync(&cli_bin, &sim.url, &out)?;
+    util::step(&format!(
+        "editing {EDITS} issues in the simulator, as users of the site would"
+    ));
+    sim.control(&format!("edit {EDITS}"))?;
+
+    util::step("jira-ingest sync (second run: incremental, picks up the edits)");
+    let (second, second_time) = sync(&cli_bin, sim.url(), &out)?;
 
     util::step("jira-ingest status");
     util::run(
-        cli_command(&cli_bin, &sim.url)
+        cli_command(&cli_bin, sim.url())
             .args(["status", "--out"])
             .arg(&out),
         "jira-ingest status",
@@ -130,68 +117,17 @@ fn prepare_output(out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn start_sim(sim_bin: &Path, root: &Path) -> Result<Sim> {
-    let log_dir = root.join("target").join("xtask");
-    std::fs::create_dir_all(&log_dir)?;
-    let log_path = log_dir.join("jira-sim.log");
-    let log = std::fs::File::create(&log_path)?;
-    let mut child = Command::new(sim_bin)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--issues",
-            ISSUES,
-            "--seed",
-            "42",
-            "--email",
-            EMAIL,
-            "--api-token",
-            TOKEN,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("could not start {}", sim_bin.display()))?;
-    let stdout = child.stdout.take().context("jira-sim stdout")?;
-    let child = Arc::new(Mutex::new(Some(child)));
-    {
-        let child = Arc::clone(&child);
-        if let Err(e) = ctrlc::set_handler(move || {
-            stop(&child);
-            eprintln!("\nxtask: interrupted; jira-sim stopped");
-            std::process::exit(130);
-        }) {
-            eprintln!("xtask: warning: could not install the Ctrl-C handler: {e}");
-        }
-    }
-    // The first stdout line is the base URL, printed once listening.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    // From here on the guard stops the simulator on every early return.
-    let mut sim = Sim {
-        child,
-        url: String::new(),
+fn start_sim(sim_bin: &Path, root: &Path) -> Result<SimProcess> {
+    let opts = SimOptions {
+        issues: ISSUES,
+        seed: 42,
+        email: EMAIL.to_owned(),
+        api_token: TOKEN.to_owned(),
+        latency_ms: 0,
+        burst_limit: None,
+        anchor: None,
     };
-    let line = rx.recv_timeout(Duration::from_secs(120)).map_err(|_| {
-        anyhow::anyhow!(
-            "jira-sim did not print its URL within 2 minutes; see {}",
-            log_path.display()
-        )
-    })?;
-    let url = line.trim().to_owned();
-    if !url.starts_with("http://127.0.0.1:") {
-        bail!(
-            "jira-sim did not start (first line {url:?}); see {}",
-            log_path.display()
-        );
-    }
-    sim.url = url;
-    Ok(sim)
+    SimProcess::start(sim_bin, &root.join("target/xtask/jira-sim.log"), &opts)
 }
 
 /// `jira-ingest` with the demo's credentials and none of the caller's own
@@ -328,7 +264,7 @@ fn report(
         written as f64 / first_time.as_secs_f64().max(0.001)
     );
     println!(
-        "  second sync  {:>6.1}s  {} issues in the overlap window, {} written, {} requests",
+        "  second sync  {:>6.1}s  {} issues edited or in the overlap window, {} written, {} requests",
         second_time.as_secs_f64(),
         second["issues_seen"],
         second["written"],

@@ -148,8 +148,19 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The Lambda package and the binary inside it.
+pub(crate) struct Package {
+    pub(crate) zip: PathBuf,
+    pub(crate) bootstrap: PathBuf,
+}
+
 /// Builds, checks and packages `bootstrap`; returns the zip's absolute path.
 pub(crate) fn dist(root: &Path, opts: Options) -> Result<PathBuf> {
+    package(root, opts).map(|p| p.zip)
+}
+
+/// [`dist`], also naming the built binary.
+pub(crate) fn package(root: &Path, opts: Options) -> Result<Package> {
     let started = Instant::now();
     util::step(&format!(
         "dist: release build of bootstrap for provided.al2023 ({})",
@@ -188,7 +199,10 @@ pub(crate) fn dist(root: &Path, opts: Options) -> Result<PathBuf> {
         opts.arch.lambda_name(),
         started.elapsed().as_secs_f64()
     );
-    Ok(path)
+    Ok(Package {
+        zip: path,
+        bootstrap: binary,
+    })
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -4,6 +4,7 @@
 //! installs what the tests need when it is missing, starts the local AWS
 //! emulator for the duration, and stops it again whatever happens.
 
+mod bench;
 mod demo;
 mod deploy;
 mod dist;
@@ -11,6 +12,7 @@ mod elf;
 mod infra_test;
 mod lambda_zip;
 mod moto;
+mod sim_process;
 mod terraform;
 mod tidy;
 mod util;
@@ -25,6 +27,7 @@ usage: cargo xtask <command>
 
 commands:
   test      install test prerequisites, start moto, run fmt, clippy and every test
+  bench     end-to-end benchmark against jira-sim and tap-jira; writes docs/benchmarks.md
   demo      start the bundled Jira simulator, sync it into ./jira-data, show the result
   dist      build the Lambda for provided.al2023 into target/lambda/jira-ingest-lambda.zip
   deploy    dist, then terraform init + apply in infra/ (--plan for plan only)
@@ -53,6 +56,7 @@ fn run(args: &[String]) -> Result<()> {
         "deploy" => deploy::deploy_main(rest),
         "destroy" => deploy::destroy_main(rest),
         "demo" => demo::main(rest),
+        "bench" => bench::main(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())

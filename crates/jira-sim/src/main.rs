@@ -4,6 +4,12 @@
 //! `jira-sim --addr 127.0.0.1:0 --issues N --seed S --email E --api-token T`
 //! prints the base URL as the first stdout line once listening, and stops
 //! cleanly on SIGTERM or Ctrl-C.
+//!
+//! With `--control-stdin`, a driver (the benchmark) sends one command per
+//! stdin line and reads one JSON line back on stdout: `stats` (requests per
+//! endpoint and status), `edit N` (edits N issues spread evenly over the
+//! dataset, bumping `updated` to now, as users editing the site would).
+//! End of stdin stops the simulator, so it never outlives its driver.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -73,6 +79,19 @@ struct Args {
     /// Search index lag in milliseconds.
     #[arg(long, default_value_t = 0)]
     index_lag_ms: u64,
+    /// The dataset's "now" (RFC 3339): issues were created in the year
+    /// before it. Default: the start time. The clock follows the wall clock
+    /// either way, so edits made later are newer than every generated issue.
+    #[arg(long, value_parser = parse_anchor)]
+    anchor: Option<time::OffsetDateTime>,
+    /// Read control commands from stdin (see the module docs); stop at its end.
+    #[arg(long)]
+    control_stdin: bool,
+}
+
+fn parse_anchor(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("expected RFC 3339 like 2026-01-01T00:00:00Z: {e}"))
 }
 
 #[tokio::main]
@@ -104,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
             index_lag: Duration::from_millis(a.index_lag_ms),
             ..Faults::default()
         },
+        anchor: a.anchor,
         ..SimConfig::default()
     };
     let sim = JiraSim::start(config)
@@ -120,9 +140,79 @@ async fn main() -> anyhow::Result<()> {
         sim.cloud_id(),
         sim.token_url()
     );
-    wait_for_signal().await?;
-    sim.shutdown().await;
+    let sim = std::sync::Arc::new(sim);
+    if a.control_stdin {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let control = std::sync::Arc::clone(&sim);
+        std::thread::spawn(move || {
+            serve_control(&control);
+            let _ = done_tx.send(());
+        });
+        tokio::select! {
+            r = wait_for_signal() => r?,
+            _ = done_rx => {}
+        }
+    } else {
+        wait_for_signal().await?;
+    }
+    if let Ok(sim) = std::sync::Arc::try_unwrap(sim) {
+        sim.shutdown().await;
+    }
     Ok(())
+}
+
+/// Answers control commands from stdin until it ends (see the module docs).
+fn serve_control(sim: &JiraSim) {
+    use std::io::BufRead as _;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let reply = control_command(sim, line.trim());
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{reply}").and_then(|()| out.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+fn control_command(sim: &JiraSim, line: &str) -> serde_json::Value {
+    let mut words = line.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some("stats"), None) => {
+            let stats = sim.stats();
+            serde_json::json!({ "requests": stats.requests, "points_used": stats.points_used })
+        }
+        (Some("edit"), Some(n)) => match n.parse::<usize>() {
+            Ok(n) => match edit_spread(sim, n) {
+                Ok(edited) => serde_json::json!({ "edited": edited }),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            },
+            Err(_) => serde_json::json!({ "error": format!("`edit` takes a count, got {n:?}") }),
+        },
+        _ => serde_json::json!({
+            "error": format!("unknown command {line:?}; expected `stats` or `edit N`")
+        }),
+    }
+}
+
+/// Edits `n` issues evenly spaced over the dataset (by id order), so the
+/// changed set is the same for a given dataset and spread over all projects.
+fn edit_spread(sim: &JiraSim, n: usize) -> Result<usize, jira_sim::Error> {
+    let issues = sim.issues_snapshot();
+    let n = n.min(issues.len());
+    if n == 0 {
+        return Ok(0);
+    }
+    let step = issues.len() / n;
+    for (i, issue) in issues.iter().step_by(step).take(n).enumerate() {
+        sim.update_issue(
+            &issue.id,
+            jira_sim::IssueEdit {
+                summary: Some(format!("Edited by the control channel ({i})")),
+                description: Some(format!("Edit number {i} from the control channel.")),
+            },
+        )?;
+    }
+    Ok(n)
 }
 
 #[cfg(unix)]
