@@ -16,7 +16,7 @@ use crate::{
     engine::{epoch_ms, new_run_id},
     manifest::Manifest,
     state::{IdIndex, object_key},
-    sync::complete_comments,
+    sync::hydrate,
     window::census_jql,
     writer::{self, WriteContext, delete_line},
 };
@@ -101,10 +101,9 @@ impl Engine {
         // which removes the old key's document.
         if !moved.is_empty() {
             let catalogue = self.load_fields().await?;
-            let fetched = self
-                .jira
-                .bulk_fetch(&moved, &["*all".to_owned()], &[])
-                .await?;
+            // The same read as the sync's: changelog expanded, truncated
+            // comment and changelog lists completed.
+            let hydrated = hydrate(self.jira.clone(), moved, self.config.concurrency).await?;
             let options = self.normalize_options();
             let cx = WriteContext {
                 store: self.store.as_ref(),
@@ -113,8 +112,6 @@ impl Engine {
                 site_url: &self.config.site_url,
                 fetched_at: now,
             };
-            let hydrated =
-                complete_comments(&self.jira, fetched.issues, self.config.concurrency).await?;
             for h in hydrated {
                 let prior = index.get(&h.issue.id).cloned();
                 let outcome = writer::write_issue(&cx, h, prior).await?;

@@ -6,7 +6,9 @@
 //!    `cursor - overlap` (or `now - backfill_days`, or `since`) up to
 //!    `run_start - index_lag`, in epoch ms.
 //! 3. Enumerate ids with large id-only pages and hydrate them with bulk
-//!    fetch, batches in flight concurrently; complete truncated comments.
+//!    fetch (changelog expanded), batches in flight concurrently; complete
+//!    truncated comments (paged endpoint) and changelogs (one changelog
+//!    bulk fetch per batch).
 //! 4. Write raw, normalized, index and manifest; persist progress
 //!    (manifest, then index, then checkpoint) at intervals.
 //! 5. Move the cursor to the window's upper bound only when the whole window
@@ -17,7 +19,9 @@ use std::time::Duration;
 use std::collections::BTreeSet;
 
 use futures::{StreamExt, TryStreamExt, stream, stream::BoxStream};
-use jira_client::{Deployment, ErrorKind, JiraClient, RawIssue, SearchRequest};
+use jira_client::{
+    BulkChangelogs, Deployment, ErrorKind, JiraClient, RawIssue, RawIssueChangelogs, SearchRequest,
+};
 use normalize::FieldCatalogue;
 use state_store::{Cursor, CursorVersion, LeaseGuard, ObjectStoreExt};
 use tokio::time::Instant;
@@ -32,7 +36,7 @@ use crate::{
 };
 
 /// Issues per bulk-fetch call when comments and attachments are requested
-/// (multi-valued fields cap the batch at 100).
+/// and the changelog is expanded (either caps the batch at 100).
 const HYDRATE_BATCH: usize = 100;
 
 /// One entry of a window page.
@@ -350,7 +354,8 @@ impl Engine {
     }
 
     /// Pages of one window query: ids on Cloud (hydrated by bulk fetch),
-    /// full issues on Data Center (which has no bulk fetch).
+    /// full issues with their changelog on Data Center (which has no bulk
+    /// fetch).
     fn window_pages(&self, jql: String) -> BoxStream<'static, Result<(Vec<Item>, bool)>> {
         tracing::debug!(%jql, "window query");
         match self.jira.deployment() {
@@ -366,15 +371,17 @@ impl Engine {
                 })
                 .map_err(Error::from)
                 .boxed(),
-            _ => self
-                .jira
-                .search(SearchRequest::new(jql, ["*all"]))
-                .map_ok(|page| {
-                    let last = page.next_page_token.is_none();
-                    (page.issues.into_iter().map(Item::Issue).collect(), last)
-                })
-                .map_err(Error::from)
-                .boxed(),
+            _ => {
+                let (fields, expand) = hydrate_request();
+                self.jira
+                    .search(SearchRequest::new(jql, fields).expand(expand))
+                    .map_ok(|page| {
+                        let last = page.next_page_token.is_none();
+                        (page.issues.into_iter().map(Item::Issue).collect(), last)
+                    })
+                    .map_err(Error::from)
+                    .boxed()
+            }
         }
     }
 
@@ -396,7 +403,7 @@ impl Engine {
         }
         let mut written = Vec::new();
         if !issues.is_empty() {
-            let batch = self.complete_comments(issues).await?;
+            let batch = self.complete(issues).await?;
             written.extend(self.write_batch(run, batch).await?);
         }
         let batches: Vec<Vec<String>> = ids.chunks(HYDRATE_BATCH).map(<[String]>::to_vec).collect();
@@ -418,8 +425,8 @@ impl Engine {
         Ok(Some(written))
     }
 
-    async fn complete_comments(&self, issues: Vec<RawIssue>) -> Result<Vec<Hydrated>> {
-        complete_comments(&self.jira, issues, self.config.concurrency).await
+    async fn complete(&self, issues: Vec<RawIssue>) -> Result<Vec<Hydrated>> {
+        complete(&self.jira, issues, self.config.concurrency).await
     }
 
     /// Writes a batch concurrently and folds the outcomes in. Returns
@@ -481,37 +488,110 @@ fn time_budget_reached() -> Ending {
     }
 }
 
-/// Bulk-fetches a batch and completes truncated comment lists. A free
-/// function so it can run in its own task and keep fetching while the
-/// previous batch is being written.
-async fn hydrate(jira: JiraClient, ids: Vec<String>, concurrency: usize) -> Result<Vec<Hydrated>> {
-    let fetched = jira.bulk_fetch(&ids, &["*all".to_owned()], &[]).await?;
+/// What every issue is read with: all fields, and the changelog expanded
+/// (its embedded list is truncated at 20 to 40 histories and completed by
+/// [`complete`]).
+fn hydrate_request() -> (Vec<String>, Vec<String>) {
+    (vec!["*all".to_owned()], vec!["changelog".to_owned()])
+}
+
+/// Bulk-fetches a batch with its changelog and completes truncated comment
+/// and changelog lists. A free function so it can run in its own task and
+/// keep fetching while the previous batch is being written; the reconcile
+/// re-fetches moved issues through it too.
+pub(crate) async fn hydrate(
+    jira: JiraClient,
+    ids: Vec<String>,
+    concurrency: usize,
+) -> Result<Vec<Hydrated>> {
+    let (fields, expand) = hydrate_request();
+    // `*all` (multi-valued fields) and the changelog expand both keep the
+    // batch at 100 issues per call; `bulk_fetch` splits larger id lists.
+    let fetched = jira.bulk_fetch(&ids, &fields, &expand).await?;
     for err in &fetched.errors {
         // Deleted or hidden between enumeration and fetch: the next
         // reconcile removes them if they are gone for good.
         tracing::debug!(ids = ?err.ids_or_keys, status = ?err.status, "bulk fetch skipped issues");
     }
-    complete_comments(&jira, fetched.issues, concurrency).await
+    complete(&jira, fetched.issues, concurrency).await
 }
 
-pub(crate) async fn complete_comments(
+/// Completes the truncated embedded lists of a batch of issues.
+///
+/// Comments come from the paged comment endpoint, issue by issue (Jira has
+/// no bulk comment read). Changelogs of every truncated issue of the batch
+/// come together from `changelog/bulkfetch` (one call per 1000 issues plus
+/// its further pages), split into per-issue entries kept byte for byte;
+/// that runs alongside the comment reads. Data Center has neither
+/// changelog endpoint: its search embeds the changelog, and that is kept.
+pub(crate) async fn complete(
     jira: &JiraClient,
     issues: Vec<RawIssue>,
     concurrency: usize,
 ) -> Result<Vec<Hydrated>> {
-    stream::iter(issues)
+    let truncated_changelog = |issue: &RawIssue| issue.changelog.is_some_and(|c| c.is_truncated());
+    let truncated: Vec<String> = issues
+        .iter()
+        .filter(|i| truncated_changelog(i))
+        .map(|i| i.id.clone())
+        .collect();
+    let changelogs = async {
+        if truncated.is_empty() {
+            return Ok(BulkChangelogs::default());
+        }
+        if jira.deployment() != Deployment::Cloud {
+            tracing::warn!(
+                issues = truncated.len(),
+                "embedded changelogs are truncated and data center has no endpoint to complete \
+                 them; keeping what the search returned"
+            );
+            return Ok(BulkChangelogs::default());
+        }
+        jira.changelogs_by_issue(&truncated)
+            .await
+            .map_err(Error::from)
+    };
+    let comments = stream::iter(issues)
         .map(|issue| async move {
             let comment_pages = if issue.comments.is_some_and(|c| c.is_truncated()) {
                 jira.comments(&issue.id).await?
             } else {
                 Vec::new()
             };
-            Ok::<_, Error>(Hydrated {
-                issue,
-                comment_pages,
-            })
+            Ok::<_, Error>((issue, comment_pages))
         })
         .buffered(concurrency.max(1))
-        .try_collect()
-        .await
+        .try_collect::<Vec<_>>();
+    let (mut changelogs, with_comments) = futures::try_join!(changelogs, comments)?;
+    Ok(with_comments
+        .into_iter()
+        .map(|(issue, comment_pages)| {
+            let changelog_pages = match issue.changelog {
+                Some(totals) if totals.is_truncated() => {
+                    let entries = changelogs.remove(&issue.id);
+                    let found: usize = entries.iter().map(|e| e.histories).sum();
+                    if (found as u64) < totals.total {
+                        // Deleted or hidden in between, or history removed:
+                        // store what Jira returned; the next version reads it again.
+                        tracing::warn!(
+                            issue.id = %issue.id,
+                            found,
+                            total = totals.total,
+                            "changelog bulk fetch returned fewer histories than the issue's total"
+                        );
+                    }
+                    entries
+                        .into_iter()
+                        .map(RawIssueChangelogs::into_raw)
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Hydrated {
+                issue,
+                comment_pages,
+                changelog_pages,
+            }
+        })
+        .collect())
 }

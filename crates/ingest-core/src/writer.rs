@@ -21,12 +21,14 @@ use crate::{
     summary::RunSummary,
 };
 
-/// An issue as read from Jira, with its complete comment pages when the
-/// embedded list was truncated.
+/// An issue as read from Jira, with its complete comment pages and
+/// changelog entries when the embedded lists were truncated (see
+/// [`RawRecord`] for what each holds).
 #[derive(Debug)]
 pub(crate) struct Hydrated {
     pub(crate) issue: RawIssue,
     pub(crate) comment_pages: Vec<Box<RawValue>>,
+    pub(crate) changelog_pages: Vec<Box<RawValue>>,
 }
 
 /// Everything `write_issue` needs besides the issue.
@@ -113,14 +115,15 @@ pub(crate) async fn write_issue(
         return Ok(Outcome::Unchanged { id, updated_ms });
     }
 
-    let pages: Vec<&RawValue> = h.comment_pages.iter().map(AsRef::as_ref).collect();
+    let comment_pages: Vec<&RawValue> = h.comment_pages.iter().map(AsRef::as_ref).collect();
+    let changelog_pages: Vec<&RawValue> = h.changelog_pages.iter().map(AsRef::as_ref).collect();
     // `Bytes` so the put and the parse below share one buffer.
     let raw_bytes = Bytes::from(RawRecord::to_bytes(
         cx.site_url,
         cx.fetched_at,
         h.issue.raw(),
-        &pages,
-        &[],
+        &comment_pages,
+        &changelog_pages,
     ));
     let raw_key = normalize::raw_object_key(&key, updated);
     let raw_written = put_raw(cx.store, &raw_key, &id, updated, raw_bytes.clone()).await?;

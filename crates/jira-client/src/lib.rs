@@ -89,9 +89,10 @@ mod stats;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::{
-    BulkChangelogPage, BulkFetch, BulkFetchError, ChangeItem, Changelog, ChangelogPage, Comment,
-    CommentPage, ErrorCollection, Field, FieldCatalogue, FieldSchema, IdPage, IssueChangelogs,
-    IssueRef, ListTotals, Myself, RawIssue, SearchPage, User, Visibility, parse_jira_timestamp,
+    BulkChangelogPage, BulkChangelogs, BulkFetch, BulkFetchError, ChangeItem, Changelog,
+    ChangelogPage, Comment, CommentPage, ErrorCollection, Field, FieldCatalogue, FieldSchema,
+    IdPage, IssueChangelogs, IssueRef, ListTotals, Myself, RawIssue, RawIssueChangelogs,
+    SearchPage, User, Visibility, parse_jira_timestamp,
 };
 pub use secret::Secret;
 pub use token_sink::{RefreshTokenSink, SinkError};

@@ -4,7 +4,7 @@
 //! normalizer) can share it. Issues keep the exact bytes Jira sent next to
 //! the parsed essentials, because raw storage must be byte-for-byte faithful.
 
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
@@ -473,6 +473,205 @@ pub struct BulkChangelogPage {
     pub next_page_token: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireBulkChangelogEntries<'a> {
+    #[serde(borrow, default)]
+    issue_change_logs: Vec<&'a RawValue>,
+}
+
+/// Jira sends ids as strings; a number is accepted as well.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireId {
+    Text(String),
+    Number(u64),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireIssueChangelogs {
+    issue_id: WireId,
+    #[serde(default)]
+    change_histories: Vec<serde::de::IgnoredAny>,
+}
+
+impl BulkChangelogPage {
+    /// Splits one response page of `POST /rest/api/3/changelog/bulkfetch`
+    /// into its per-issue entries (`issueChangeLogs[i]`), in page order.
+    ///
+    /// Each entry keeps the exact bytes of its slice of the page, never
+    /// re-serialized, so it can be stored as Jira sent it.
+    ///
+    /// # Errors
+    ///
+    /// A decode error when the page is not a changelog bulk fetch response
+    /// or an entry has no `issueId`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use jira_client::BulkChangelogPage;
+    /// use serde_json::value::RawValue;
+    ///
+    /// let page = RawValue::from_string(
+    ///     r#"{"issueChangeLogs":[{"issueId":"10001","changeHistories":[{"id":"1"}]},
+    ///         {"issueId":"10002", "changeHistories":[]}]}"#.to_owned(),
+    /// )?;
+    /// let entries = BulkChangelogPage::split_raw(&page)?;
+    /// assert_eq!(entries[0].issue_id, "10001");
+    /// assert_eq!(entries[0].histories, 1);
+    /// assert_eq!(entries[1].raw_json(), r#"{"issueId":"10002", "changeHistories":[]}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn split_raw(page: &RawValue) -> Result<Vec<RawIssueChangelogs>> {
+        // Serde would also read a struct from a JSON array; only an object is a page.
+        if !page.get().trim_start().starts_with('{') {
+            return Err(Error::decode(
+                "unexpected json shape: a changelog bulk fetch page is not a json object",
+            ));
+        }
+        let wire: WireBulkChangelogEntries<'_> =
+            serde_json::from_str(page.get()).map_err(|e| shape(&e))?;
+        wire.issue_change_logs
+            .into_iter()
+            .map(|entry| {
+                let parsed: WireIssueChangelogs =
+                    serde_json::from_str(entry.get()).map_err(|e| shape(&e))?;
+                Ok(RawIssueChangelogs {
+                    issue_id: match parsed.issue_id {
+                        WireId::Text(id) => id,
+                        WireId::Number(id) => id.to_string(),
+                    },
+                    histories: parsed.change_histories.len(),
+                    raw: entry.to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One issue's entry of a changelog bulk fetch page (`issueChangeLogs[i]`,
+/// `{"issueId": .., "changeHistories": [..]}`), exactly as Jira sent it.
+///
+/// Parse it with [`IssueChangelogs`] when the histories are needed.
+#[derive(Clone)]
+pub struct RawIssueChangelogs {
+    /// The issue id.
+    pub issue_id: String,
+    /// How many history entries this entry holds.
+    pub histories: usize,
+    raw: Box<RawValue>,
+}
+
+impl fmt::Debug for RawIssueChangelogs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawIssueChangelogs")
+            .field("issue_id", &self.issue_id)
+            .field("histories", &self.histories)
+            .field("raw_len", &self.raw.get().len())
+            .finish()
+    }
+}
+
+impl RawIssueChangelogs {
+    /// The exact JSON of this entry.
+    pub fn raw(&self) -> &RawValue {
+        &self.raw
+    }
+
+    /// The exact JSON of this entry, as text.
+    pub fn raw_json(&self) -> &str {
+        self.raw.get()
+    }
+
+    /// Takes the raw JSON out.
+    pub fn into_raw(self) -> Box<RawValue> {
+        self.raw
+    }
+}
+
+/// The changelogs of many issues from the pages of a changelog bulk fetch,
+/// grouped by issue id.
+///
+/// Jira pages by history count, so one issue's histories can continue on the
+/// next page: such an issue has one entry per page, kept in page order, and
+/// together they hold its history in Jira's order. An issue without
+/// histories may have no entry at all.
+#[derive(Debug, Clone, Default)]
+pub struct BulkChangelogs {
+    by_issue: BTreeMap<String, Vec<RawIssueChangelogs>>,
+}
+
+impl BulkChangelogs {
+    /// Splits and groups response pages, given in the order they were read.
+    ///
+    /// # Errors
+    ///
+    /// As [`BulkChangelogPage::split_raw`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use jira_client::BulkChangelogs;
+    /// use serde_json::value::RawValue;
+    ///
+    /// let pages = [
+    ///     r#"{"issueChangeLogs":[{"issueId":"1","changeHistories":[{"id":"a"}]},
+    ///         {"issueId":"2","changeHistories":[{"id":"b"}]}],"nextPageToken":"t"}"#,
+    ///     r#"{"issueChangeLogs":[{"issueId":"2","changeHistories":[{"id":"c"}]}]}"#,
+    /// ]
+    /// .map(|p| RawValue::from_string(p.to_owned()).unwrap());
+    /// let mut all = BulkChangelogs::from_pages(pages.iter().map(|p| &**p))?;
+    /// assert_eq!(all.history_count("2"), 2);
+    /// let pieces = all.remove("2");
+    /// assert_eq!(pieces[1].raw_json(), r#"{"issueId":"2","changeHistories":[{"id":"c"}]}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_pages<'a>(pages: impl IntoIterator<Item = &'a RawValue>) -> Result<Self> {
+        let mut all = BulkChangelogs::default();
+        for page in pages {
+            for entry in BulkChangelogPage::split_raw(page)? {
+                all.by_issue
+                    .entry(entry.issue_id.clone())
+                    .or_default()
+                    .push(entry);
+            }
+        }
+        Ok(all)
+    }
+
+    /// The entries of one issue, in page order; empty when it has none.
+    pub fn get(&self, issue_id: &str) -> &[RawIssueChangelogs] {
+        self.by_issue.get(issue_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many histories one issue has across its entries.
+    pub fn history_count(&self, issue_id: &str) -> usize {
+        self.get(issue_id).iter().map(|e| e.histories).sum()
+    }
+
+    /// Takes one issue's entries out, in page order.
+    pub fn remove(&mut self, issue_id: &str) -> Vec<RawIssueChangelogs> {
+        self.by_issue.remove(issue_id).unwrap_or_default()
+    }
+
+    /// The issue ids with at least one entry, ascending as strings.
+    pub fn issue_ids(&self) -> impl Iterator<Item = &str> {
+        self.by_issue.keys().map(String::as_str)
+    }
+
+    /// How many issues have entries.
+    pub fn len(&self) -> usize {
+        self.by_issue.len()
+    }
+
+    /// Whether no issue has entries.
+    pub fn is_empty(&self) -> bool {
+        self.by_issue.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,6 +725,93 @@ mod tests {
             serde_json::from_str(r#"{"errorMessages":["bad"],"errors":{"z":"1","a":"2"}}"#)
                 .unwrap();
         assert_eq!(e.messages(), vec!["bad", "a: 2", "z: 1"]);
+    }
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn bulk_changelog_pages_split_into_exact_per_issue_bytes() {
+        // Odd spacing, number formats and escapes must survive untouched.
+        let first = r#"{"issueChangeLogs": [ {"issueId":"10001","changeHistories":[{"id":"1","n":1.50}]} ,
+            {"changeHistories":[{"id":"2"},{"id":"3","s":"\u00e9"}],"issueId":"10002"}],"nextPageToken":"t"}"#;
+        let entries = BulkChangelogPage::split_raw(&raw(first)).unwrap();
+        let got: Vec<(&str, usize, &str)> = entries
+            .iter()
+            .map(|e| (e.issue_id.as_str(), e.histories, e.raw_json()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "10001",
+                    1,
+                    r#"{"issueId":"10001","changeHistories":[{"id":"1","n":1.50}]}"#
+                ),
+                (
+                    "10002",
+                    2,
+                    r#"{"changeHistories":[{"id":"2"},{"id":"3","s":"\u00e9"}],"issueId":"10002"}"#
+                ),
+            ]
+        );
+        // Every entry is a sub-slice of the page and parses as `IssueChangelogs`.
+        for e in &entries {
+            assert!(first.contains(e.raw_json()));
+            let parsed: IssueChangelogs = serde_json::from_str(e.raw_json()).unwrap();
+            assert_eq!(parsed.change_histories.len(), e.histories);
+        }
+    }
+
+    #[test]
+    fn bulk_changelogs_group_pieces_across_pages_in_order() {
+        let pages = [
+            raw(
+                r#"{"issueChangeLogs":[{"issueId":"7","changeHistories":[{"id":"a"}]},{"issueId":"8","changeHistories":[{"id":"b"},{"id":"c"}]}],"nextPageToken":"x"}"#,
+            ),
+            raw(
+                r#"{"issueChangeLogs":[{"issueId":"8","changeHistories":[{"id":"d"}]},{"issueId":9,"changeHistories":[]}]}"#,
+            ),
+            raw(r#"{"issueChangeLogs":[]}"#),
+        ];
+        let mut all = BulkChangelogs::from_pages(pages.iter().map(|p| &**p)).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all.issue_ids().collect::<Vec<_>>(), ["7", "8", "9"]);
+        assert_eq!(all.history_count("8"), 3);
+        assert_eq!(all.history_count("9"), 0);
+        assert_eq!(all.history_count("404"), 0);
+        assert!(all.get("404").is_empty());
+        let eight: Vec<String> = all
+            .remove("8")
+            .into_iter()
+            .map(|e| e.into_raw().get().to_owned())
+            .collect();
+        assert_eq!(
+            eight,
+            [
+                r#"{"issueId":"8","changeHistories":[{"id":"b"},{"id":"c"}]}"#,
+                r#"{"issueId":"8","changeHistories":[{"id":"d"}]}"#,
+            ]
+        );
+        assert!(all.remove("8").is_empty());
+        assert_eq!(all.len(), 2);
+        assert!(!all.is_empty());
+    }
+
+    #[test]
+    fn bulk_changelog_pages_of_another_shape_are_decode_errors() {
+        for bad in [
+            r#"[]"#,
+            r#"{"issueChangeLogs":{}}"#,
+            r#"{"issueChangeLogs":[{"changeHistories":[]}]}"#,
+            r#"{"issueChangeLogs":[{"issueId":null}]}"#,
+        ] {
+            let err = BulkChangelogPage::split_raw(&raw(bad)).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Decode, "{bad}");
+        }
+        // A page without the list has no entries (nothing to split).
+        assert!(BulkChangelogPage::split_raw(&raw("{}")).unwrap().is_empty());
     }
 
     #[test]

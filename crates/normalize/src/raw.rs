@@ -17,12 +17,26 @@ use crate::timestamp::{format_rfc3339_utc, parse_jira_timestamp};
 /// {"raw_format":1,"site_url":"https://x.atlassian.net","fetched_at":"2026-11-29T01:45:02.123Z",
 ///  "issue":{...issue JSON exactly as Jira sent it...},
 ///  "comment_pages":[{...GET /issue/{id}/comment page verbatim...}],
-///  "changelog_pages":[{...changelog page verbatim...}]}
+///  "changelog_pages":[{"issueId":"10001","changeHistories":[...]}]}
 /// ```
 ///
 /// The page arrays are empty when the lists embedded in the issue were
 /// complete. When comment pages are present they hold the complete comment
 /// list and replace `fields.comment.comments`.
+///
+/// A changelog page is one issue's entry of a
+/// `POST /rest/api/3/changelog/bulkfetch` response (`issueChangeLogs[i]`,
+/// `{"issueId", "changeHistories"}`), copied byte for byte out of the
+/// response. Jira pages that endpoint by history count, so one issue's
+/// history can arrive as several entries (one per response page); they are
+/// stored in the order read, and together their `changeHistories` hold the
+/// complete history and replace the issue's embedded `changelog.histories`
+/// (which is cut at 20 to 40 entries). Data Center has no such endpoint; its
+/// raw objects keep the changelog its search embedded and no changelog
+/// pages. Raw objects written before the bulk endpoint was used may hold
+/// `GET /rest/api/3/issue/{id}/changelog` pages (`{"startAt", "total",
+/// "values": [...]}`) instead; readers tell the two apart by
+/// `changeHistories` against `values`, and both stay readable.
 ///
 /// Old formats stay readable: a new layout gets a new `raw_format` number and
 /// [`RawRecord::parse`] keeps accepting every earlier one.
@@ -217,7 +231,9 @@ impl RawRecord {
         &self.comment_pages
     }
 
-    /// The changelog pages, empty when the embedded changelog was complete.
+    /// The changelog pages (see the format above: per-issue entries of the
+    /// changelog bulk fetch, or older `/changelog` pages), empty when the
+    /// embedded changelog was complete.
     #[must_use]
     pub fn changelog_pages(&self) -> &[Value] {
         &self.changelog_pages
@@ -334,6 +350,28 @@ mod tests {
             crate::updated_key(record.updated().unwrap()),
             "20261129T014502.123Z"
         );
+    }
+
+    #[test]
+    fn changelog_bulk_entries_are_embedded_verbatim_in_order() {
+        let a = raw(r#"{"issueId":"10001","changeHistories":[{"id":"1"}]}"#);
+        let b = raw(r#"{"issueId":"10001", "changeHistories":[{"id":"2","n":1.50}]}"#);
+        let at = parse_jira_timestamp("2026-11-29T01:50:00.000Z").unwrap();
+        let bytes = RawRecord::to_bytes("https://x.atlassian.net", at, &raw(ISSUE), &[], &[&a, &b]);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.ends_with(&format!(
+            r#""comment_pages":[],"changelog_pages":[{},{}]}}"#,
+            a.get(),
+            b.get()
+        )));
+        let record = RawRecord::parse(&bytes).unwrap();
+        let ids: Vec<&str> = record
+            .changelog_pages()
+            .iter()
+            .flat_map(|p| p["changeHistories"].as_array().unwrap())
+            .map(|h| h["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["1", "2"]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod data_center;
 mod faults;
 mod reconcile;
 mod sync;

@@ -90,3 +90,30 @@ async fn reconcile_moves_documents_of_moved_issues() {
     assert!(!docs.contains_key(&victim.key));
     assert!(docs.contains_key(&new_key));
 }
+
+#[tokio::test]
+async fn reconcile_completes_the_changelog_of_a_moved_issue() {
+    let h = Harness::new(200).await;
+    h.engine().sync(RunOptions::default()).await.unwrap();
+    let victim = h
+        .sim
+        .issues_snapshot()
+        .into_iter()
+        .find(|i| h.sim.issue_facts(&i.key).unwrap().changelog_total > 40)
+        .expect("the dataset has an issue with more than 40 histories");
+    let new_key = h.sim.move_issue(&victim.key, "OPS").unwrap();
+    let before = h.sim.stats().total("POST /rest/api/3/changelog/bulkfetch");
+    let summary = h.engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.moved, 1, "{summary:?}");
+    let facts = h.sim.issue_facts(&new_key).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_str(&crate::sync::only_raw(&h, &new_key).await).unwrap();
+    let ids = crate::sync::raw_history_ids(&raw);
+    assert_eq!(ids.len(), facts.changelog_total, "{new_key}");
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len());
+    assert_eq!(
+        h.sim.stats().total("POST /rest/api/3/changelog/bulkfetch") - before,
+        1
+    );
+}

@@ -220,6 +220,118 @@ async fn long_comment_threads_are_complete() {
     );
 }
 
+/// The history ids a raw object holds: the changelog pages (per-issue
+/// entries of `changelog/bulkfetch`) when present, which replace the
+/// embedded list, else the embedded `changelog.histories`.
+pub(crate) fn raw_history_ids(raw: &serde_json::Value) -> Vec<String> {
+    let pages = raw["changelog_pages"].as_array().unwrap();
+    let histories: Vec<&serde_json::Value> = if pages.is_empty() {
+        raw["issue"]["changelog"]["histories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect()
+    } else {
+        pages
+            .iter()
+            .inspect(|p| assert_eq!(p["issueId"], raw["issue"]["id"], "a page of another issue"))
+            .flat_map(|p| p["changeHistories"].as_array().unwrap())
+            .collect()
+    };
+    histories
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The one raw object of an issue, as text.
+pub(crate) async fn only_raw(h: &Harness, key: &str) -> String {
+    let keys = h
+        .store
+        .list_keys(&format!("raw/jira/{key}/"))
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{key}: {keys:?}");
+    String::from_utf8(h.store.get(&keys[0]).await.unwrap().body.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn long_changelogs_are_complete_in_raw_with_one_bulk_call_per_batch() {
+    let h = Harness::new(300).await;
+    let summary = h.engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.status, RunStatus::Complete, "{summary:?}");
+
+    let mut long = Vec::new();
+    for issue in h.sim.issues_snapshot() {
+        let facts = h.sim.issue_facts(&issue.key).unwrap();
+        let text = only_raw(&h, &issue.key).await;
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let ids = raw_history_ids(&raw);
+        assert_eq!(ids.len(), facts.changelog_total, "{} histories", issue.key);
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(
+            unique.len(),
+            ids.len(),
+            "{} has duplicate histories",
+            issue.key
+        );
+        let embedded = raw["issue"]["changelog"]["histories"]
+            .as_array()
+            .unwrap()
+            .len();
+        if facts.changelog_total > embedded {
+            assert!(
+                !raw["changelog_pages"].as_array().unwrap().is_empty(),
+                "{} is truncated but has no changelog pages",
+                issue.key
+            );
+            long.push((issue.id, text));
+        }
+    }
+    assert!(
+        long.len() >= 3,
+        "the dataset should have several issues with more than 40 histories ({})",
+        long.len()
+    );
+
+    // Raw keeps Jira's bytes: each issue's entries, as the endpoint returns them.
+    let ids: Vec<String> = long.iter().map(|(id, _)| id.clone()).collect();
+    let mut direct = h.client().changelogs_by_issue(&ids).await.unwrap();
+    for (id, text) in &long {
+        for entry in direct.remove(id) {
+            assert!(
+                text.contains(entry.raw_json()),
+                "issue {id}: entry not verbatim"
+            );
+        }
+    }
+
+    // One changelog bulk fetch per hydration batch at most (no page of this
+    // dataset needs a second response page), never one per issue, and the
+    // per-issue changelog endpoint is not used.
+    let stats = h.sim.stats();
+    let bulk = stats.total("POST /rest/api/3/issue/bulkfetch");
+    let changelog_calls = stats.total("POST /rest/api/3/changelog/bulkfetch") - 1; // the direct call above
+    assert_eq!(bulk, 3, "{stats:?}");
+    assert!(
+        (1..=bulk).contains(&changelog_calls),
+        "{changelog_calls} changelog bulk calls for {bulk} batches and {} long changelogs",
+        long.len()
+    );
+    assert_eq!(
+        stats.total("GET /rest/api/3/issue/{issueIdOrKey}/changelog"),
+        0,
+        "{stats:?}"
+    );
+    // The run summary counts every request the run made, changelog calls included.
+    let sim_total: u64 = stats
+        .requests
+        .values()
+        .flat_map(|by_status| by_status.values())
+        .sum();
+    assert_eq!(summary.requests, sim_total - 1, "{summary:?} vs {stats:?}");
+}
+
 #[tokio::test]
 async fn a_second_run_is_refused_while_one_holds_the_lease() {
     let h = Harness::new(10).await;

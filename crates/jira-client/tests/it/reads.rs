@@ -390,3 +390,107 @@ async fn concurrency_bounds_requests_in_flight() {
         start.elapsed()
     );
 }
+
+#[tokio::test]
+async fn changelogs_by_issue_groups_verbatim_entries_across_pages() {
+    let server = MockServer::start().await;
+    // Issue 10002's histories continue on the second page; the bodies are
+    // raw strings so the exact bytes (spacing, number formats) are checked.
+    let first = r#"{"issueChangeLogs":[{"issueId":"10001","changeHistories":[{"id":"1","n":1.50}]},
+        {"issueId":"10002",  "changeHistories":[{"id":"2"}]}],"nextPageToken":"p2"}"#;
+    let second =
+        r#"{"issueChangeLogs":[{"issueId":"10002","changeHistories":[{"id":"3"},{"id":"4"}]}]}"#;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/changelog/bulkfetch"))
+        .and(body_json(
+            json!({"issueIdsOrKeys": ["10001", "10002", "10003"], "maxResults": 10000}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(first, "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/changelog/bulkfetch"))
+        .and(body_json(json!({"issueIdsOrKeys": ["10001", "10002", "10003"], "maxResults": 10000, "nextPageToken": "p2"})))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(second, "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = basic(&server);
+    let mut all = client
+        .changelogs_by_issue(&strings(&["10001", "10002", "10003"]))
+        .await
+        .unwrap();
+    assert_eq!(all.issue_ids().collect::<Vec<_>>(), ["10001", "10002"]);
+    assert_eq!(all.history_count("10002"), 3);
+    let one: Vec<String> = all
+        .remove("10001")
+        .iter()
+        .map(|e| e.raw_json().to_owned())
+        .collect();
+    assert_eq!(
+        one,
+        [r#"{"issueId":"10001","changeHistories":[{"id":"1","n":1.50}]}"#]
+    );
+    let two: Vec<String> = all
+        .remove("10002")
+        .iter()
+        .map(|e| e.raw_json().to_owned())
+        .collect();
+    assert_eq!(
+        two,
+        [
+            r#"{"issueId":"10002",  "changeHistories":[{"id":"2"}]}"#,
+            r#"{"issueId":"10002","changeHistories":[{"id":"3"},{"id":"4"}]}"#,
+        ]
+    );
+    // No entries for an issue Jira did not return.
+    assert!(all.get("10003").is_empty());
+    assert_eq!(
+        client
+            .stats()
+            .requests_to("POST /rest/api/3/changelog/bulkfetch"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn changelogs_by_issue_reports_a_malformed_page_as_a_decode_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/changelog/bulkfetch"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"issueChangeLogs": [{"changeHistories": []}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = basic(&server)
+        .changelogs_by_issue(&strings(&["10001"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(
+        err.to_string().contains("/rest/api/3/changelog/bulkfetch"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn changelogs_by_issue_is_refused_on_data_center_without_a_request() {
+    let server = MockServer::start().await;
+    let client = crate::support::builder(&server)
+        .auth(jira_client::Auth::Bearer {
+            pat: jira_client::Secret::new("dc-pat-secret"),
+        })
+        .build()
+        .unwrap();
+    let err = client
+        .changelogs_by_issue(&strings(&["10001"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("expand=changelog"), "{err}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

@@ -1,0 +1,149 @@
+//! Data Center: the sync reads full issues (changelog expanded) through the
+//! legacy search and never calls the Cloud-only endpoints.
+//!
+//! The simulator speaks Jira Cloud only, so a small scripted HTTP server
+//! plays a Data Center site here.
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    sync::{Arc, Mutex},
+};
+
+use ingest_core::{Engine, RunOptions, RunStatus, SyncConfig};
+use jira_client::{Auth, JiraClient, Secret};
+use serde_json::{Value, json};
+use state_store::{InMemory, ObjectCursorStore, ObjectStore, ObjectStoreExt};
+
+use crate::support::{ANCHOR, fast_retries};
+
+/// Requests seen: method, path, JSON body (`Null` when empty).
+type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
+
+/// Serves each connection one scripted response, then closes it.
+fn serve(listener: TcpListener, seen: Seen, issue: Value) {
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { return };
+        let Some((method, path, body)) = read_request(&mut stream) else {
+            continue;
+        };
+        seen.lock()
+            .unwrap()
+            .push((method.clone(), path.clone(), body.clone()));
+        let (status, reply) = match (method.as_str(), path.as_str()) {
+            ("GET", "/rest/api/2/myself") => (
+                200,
+                json!({"name": "sync", "displayName": "Sync Bot", "timeZone": "UTC", "active": true}),
+            ),
+            ("GET", "/rest/api/2/field") => (200, json!([])),
+            ("POST", "/rest/api/2/search") => (
+                200,
+                json!({"startAt": 0, "maxResults": 50, "total": 1, "issues": [issue.clone()]}),
+            ),
+            _ => (
+                404,
+                json!({"errorMessages": ["not a data center endpoint"]}),
+            ),
+        };
+        let text = reply.to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+            text.len()
+        );
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<(String, String, Value)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut words = head.split_whitespace();
+    let method = words.next()?.to_owned();
+    let target = words.next()?;
+    let path = target.split('?').next()?.to_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or(Value::Null);
+    Some((method, path, body))
+}
+
+#[tokio::test]
+async fn data_center_expands_the_changelog_in_search_and_never_calls_cloud_apis() {
+    let updated = "2026-11-28T10:00:00.000+0000";
+    // The embedded changelog says it is truncated (1 of 50): Data Center has
+    // no endpoint to complete it, so what the search returned is kept.
+    let issue = json!({
+        "expand": "changelog", "id": "20001", "key": "DC-1",
+        "fields": {
+            "summary": "On the data center", "updated": updated, "created": updated,
+            "project": {"id": "1", "key": "DC", "name": "Data Center"},
+            "issuetype": {"name": "Task"},
+            "status": {"name": "Open", "statusCategory": {"key": "new"}},
+            "comment": {"comments": [], "maxResults": 0, "total": 0, "startAt": 0}
+        },
+        "changelog": {"startAt": 0, "maxResults": 1, "total": 50,
+            "histories": [{"id": "1", "created": updated, "items": []}]}
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    {
+        let seen = seen.clone();
+        std::thread::spawn(move || serve(listener, seen, issue));
+    }
+
+    let client = JiraClient::builder(&site)
+        .auth(Auth::Bearer {
+            pat: Secret::new("dc-pat"),
+        })
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let cursor = Arc::new(ObjectCursorStore::new(store.clone()));
+    let summary = Engine::new(client, store.clone(), cursor, SyncConfig::new(&site))
+        .with_clock(|| ANCHOR)
+        .sync(RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.status, RunStatus::Complete, "{summary:?}");
+    assert_eq!(summary.written, 1, "{summary:?}");
+
+    let seen = seen.lock().unwrap().clone();
+    let searches: Vec<&Value> = seen
+        .iter()
+        .filter(|(m, p, _)| m == "POST" && p == "/rest/api/2/search")
+        .map(|(_, _, b)| b)
+        .collect();
+    assert!(!searches.is_empty(), "{seen:?}");
+    for body in searches {
+        assert_eq!(body["expand"], json!(["changelog"]), "{body}");
+    }
+    assert!(
+        seen.iter().all(|(_, p, _)| p.starts_with("/rest/api/2/")),
+        "only data center endpoints: {seen:?}"
+    );
+
+    let keys = store.list_keys("raw/jira/DC-1/").await.unwrap();
+    let raw: Value = serde_json::from_slice(&store.get(&keys[0]).await.unwrap().body).unwrap();
+    assert_eq!(raw["changelog_pages"], json!([]));
+    assert_eq!(raw["issue"]["changelog"]["total"], 50);
+}
