@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use jira_sim::{Faults, JiraSim, OAuthConfig, SimConfig};
 
 #[derive(Debug, Parser)]
