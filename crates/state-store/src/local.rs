@@ -8,10 +8,17 @@
 //! - `.state-store/tmp/`: temp files; a write goes temp file, fsync, rename
 //!   over the key, fsync of the directory. A crash before the rename leaves
 //!   only a temp file here (removed when a store is opened after an hour).
-//! - `.state-store/meta/<key>.meta.json`: content type and user metadata of
-//!   an object that has any, tagged with the etag (inode, mtime, size) of
+//! - `.state-store/meta/<xx>/<sha256 of key>.meta.json`: content type and
+//!   user metadata of an object that has any (the key's own path before
+//!   0.2, still read), tagged with the etag (inode, mtime, size) of
 //!   the file it describes. A sidecar whose inode does not match is stale (a crash
 //!   between the two writes) and ignored, so metadata is never misattributed.
+//!   Sidecars are renamed into place before their object but not fsynced:
+//!   the object's own fsync commits the journal that holds the sidecar's
+//!   rename, and a sidecar whose bytes did not reach the disk before a power
+//!   loss reads as unparsable and is ignored. So a power loss can cost the
+//!   metadata of an object written in its last seconds, never its bytes, and
+//!   each put needs two fsyncs (file, directory) instead of four.
 //! - `.state-store/locks/NN`: 64 lock files; conditional writes and deletes
 //!   hold an exclusive `flock` on the stripe of their key, which makes
 //!   compare-and-swap exact across threads and processes on one machine.
@@ -156,10 +163,21 @@ impl Inner {
         self.root.join(key.as_str())
     }
 
+    /// The sidecar of a key: named by the SHA-256 of the key in a flat
+    /// 256-way fan-out, so writing an object's metadata never creates a
+    /// directory per object (new directories are the dearest thing ext4
+    /// does on this path), and the name fits any filesystem.
     fn sidecar_path(&self, key: &ObjectKey) -> PathBuf {
-        // Appending a suffix keeps the mapping injective: no two keys share
-        // a sidecar, and a key's sidecar never collides with a directory of
-        // another key's sidecars.
+        let hex = hex_digest(key.as_str());
+        self.reserved()
+            .join("meta")
+            .join(&hex[..2])
+            .join(format!("{hex}.meta.json"))
+    }
+
+    /// Where sidecars lived before version 0.2 (a mirror of the key's
+    /// path); still read, so older stores keep their metadata.
+    fn legacy_sidecar_path(&self, key: &ObjectKey) -> PathBuf {
         self.reserved()
             .join("meta")
             .join(format!("{}.meta.json", key.as_str()))
@@ -181,14 +199,9 @@ impl Inner {
     /// Writes `body` to a fresh temp file in the store's temp directory (same
     /// filesystem as every key, so the later rename is atomic) and syncs it.
     fn write_temp(&self, body: &[u8]) -> Result<(PathBuf, File)> {
-        let dir = self.reserved().join("tmp");
-        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-        let path = dir.join(temp_name());
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io("create the temp file", &path, e))?;
+        let path = self.reserved().join("tmp").join(temp_name());
+        let mut file =
+            create_new(&path).map_err(|e| Error::io("create the temp file", &path, e))?;
         // A precise mtime makes the `inode-mtime-size` etag unique per
         // write: kernel timestamps are only jiffy-grained, and a freed inode
         // number can come back for the next write of the same size.
@@ -256,8 +269,8 @@ impl Inner {
         }
 
         // The sidecar goes first: once the object is visible its metadata
-        // is already durable. A crash in between leaves a sidecar naming an
-        // inode that never became the object, which readers ignore.
+        // is in place. A crash in between leaves a sidecar naming an inode
+        // that never became the object, which readers ignore.
         let sidecar = self.sidecar_path(key);
         if opts.content_type.is_some() || !opts.metadata.is_empty() {
             let json = serde_json::to_vec(&Sidecar {
@@ -273,10 +286,12 @@ impl Inner {
                     io::Error::other(e),
                 ))
             })?;
-            atomic_write(&self.reserved().join("tmp"), &sidecar, &json).map_err(cleanup)?;
+            write_sidecar(&self.reserved().join("tmp"), &sidecar, &json).map_err(cleanup)?;
         } else {
             remove_if_exists(&sidecar).map_err(cleanup)?;
         }
+        // A legacy sidecar needs no removal here: it names an older inode,
+        // so readers ignore it.
 
         let parent = target.parent().unwrap_or(self.root.as_path());
         create_dirs_durably(&self.root, parent).map_err(cleanup)?;
@@ -321,6 +336,7 @@ impl Inner {
 
     fn meta_for(&self, key: &ObjectKey, m: &fs::Metadata) -> ObjectMeta {
         let sidecar = fs::read(self.sidecar_path(key))
+            .or_else(|_| fs::read(self.legacy_sidecar_path(key)))
             .ok()
             .and_then(|b| serde_json::from_slice::<Sidecar>(&b).ok())
             .filter(|s| s.version == 1 && s.etag == etag_of(m));
@@ -347,6 +363,7 @@ impl Inner {
         }
         let removed = remove_if_exists(&path)?;
         remove_if_exists(&self.sidecar_path(key))?;
+        remove_if_exists(&self.legacy_sidecar_path(key))?;
         if removed && let Some(parent) = path.parent() {
             sync_dir(parent)?;
         }
@@ -509,7 +526,8 @@ fn temp_name() -> String {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{}-{nanos:x}-{n}.tmp", std::process::id())
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    format!("{}-{nanos:x}-{n}.tmp", PID.get_or_init(std::process::id))
 }
 
 /// Fsyncs a directory so a rename or new entry in it survives a power loss.
@@ -535,28 +553,51 @@ fn create_dirs_durably(root: &Path, dir: &Path) -> Result<()> {
     }
 }
 
-/// Atomically replaces `target` with `bytes` via a temp file in `temp_dir`
-/// (which must be on the same filesystem).
-fn atomic_write(temp_dir: &Path, target: &Path, bytes: &[u8]) -> Result<()> {
+/// Replaces the sidecar `target` with `bytes` via a temp file in
+/// `temp_dir` (same filesystem), atomically but without fsync: see the
+/// module docs for why a sidecar may be lost on power loss but never wrong.
+fn write_sidecar(temp_dir: &Path, target: &Path, bytes: &[u8]) -> Result<()> {
     let temp = temp_dir.join(temp_name());
-    let write = || -> io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    };
-    if let Err(e) = write() {
+    if let Err(e) = create_new(&temp).and_then(|mut f| f.write_all(bytes)) {
         let _ = fs::remove_file(&temp);
         return Err(Error::io("write the temp file", &temp, e));
     }
-    let parent = target.parent().unwrap_or(temp_dir);
-    if let Err(e) = fs::create_dir_all(parent).and_then(|()| fs::rename(&temp, target)) {
+    // The fan-out directory exists after the first few hundred writes; make
+    // it only when the rename says it is missing.
+    let renamed = fs::rename(&temp, target).or_else(|e| match target.parent() {
+        Some(parent) if is_missing(&e) => {
+            fs::create_dir_all(parent).and_then(|()| fs::rename(&temp, target))
+        }
+        _ => Err(e),
+    });
+    if let Err(e) = renamed {
         let _ = fs::remove_file(&temp);
         return Err(Error::io("rename into", target, e));
     }
-    sync_dir(parent)
+    Ok(())
+}
+
+/// Creates a new file, making its directory first if it is missing (it is
+/// made when the store opens, but a user may have removed it since).
+fn create_new(path: &Path) -> io::Result<File> {
+    let open = || OpenOptions::new().write(true).create_new(true).open(path);
+    open().or_else(|e| match path.parent() {
+        Some(parent) if is_missing(&e) => {
+            fs::create_dir_all(parent)?;
+            open()
+        }
+        _ => Err(e),
+    })
+}
+
+fn hex_digest(text: &str) -> String {
+    use std::fmt::Write as _;
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 fn remove_stale_temps(dir: &Path) {
@@ -603,6 +644,27 @@ mod tests {
             .collect();
         visible.sort();
         assert_eq!(visible, ["raw"]);
+    }
+
+    #[tokio::test]
+    async fn sidecars_of_older_stores_are_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalFileSystem::new(dir.path()).unwrap();
+        let key = ObjectKey::new("raw/jira/ENG-1/x.json").unwrap();
+        let opts = PutOptions::default().with_metadata("issue-id", "7");
+        store
+            .put_opts(&key, Bytes::from_static(b"x"), opts)
+            .await
+            .unwrap();
+        // Move the sidecar to where versions before 0.2 kept it.
+        let meta = dir.path().join(".state-store/meta");
+        let hex = hex_digest(key.as_str());
+        let legacy = meta.join("raw/jira/ENG-1/x.json.meta.json");
+        fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+        fs::rename(meta.join(&hex[..2]).join(format!("{hex}.meta.json")), &legacy).unwrap();
+        assert_eq!(store.head(&key).await.unwrap().metadata["issue-id"], "7");
+        store.delete(&key).await.unwrap();
+        assert!(!legacy.exists());
     }
 
     #[tokio::test]
