@@ -100,17 +100,19 @@ impl Engine {
         // Moved issues are fetched again and written under their new key,
         // which removes the old key's document.
         if !moved.is_empty() {
-            let catalogue = self.load_fields().await?;
+            let catalogue = std::sync::Arc::new(self.load_fields().await?);
             // The same read as the sync's: changelog expanded, truncated
             // comment and changelog lists completed.
             let hydrated = hydrate(self.jira.clone(), moved, self.config.concurrency).await?;
-            let options = self.normalize_options();
+            let options = std::sync::Arc::new(self.normalize_options());
+            let cpu = writer::cpu_slots();
             let cx = WriteContext {
                 store: self.store.as_ref(),
                 catalogue: &catalogue,
                 options: &options,
                 site_url: &self.config.site_url,
                 fetched_at: now,
+                cpu: &cpu,
             };
             for h in hydrated {
                 let prior = index.get(&h.issue.id).cloned();

@@ -14,9 +14,7 @@
 //! 5. Move the cursor to the window's upper bound only when the whole window
 //!    is written.
 
-use std::time::Duration;
-
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use futures::{StreamExt, TryStreamExt, stream, stream::BoxStream};
 use jira_client::{
@@ -71,7 +69,7 @@ struct Run<'a> {
     index: IdIndex,
     manifest: Manifest,
     summary: RunSummary,
-    catalogue: FieldCatalogue,
+    catalogue: Arc<FieldCatalogue>,
     deadline: Option<Instant>,
     last_persist: Instant,
     lease: &'a state_store::Lease,
@@ -152,7 +150,7 @@ impl Engine {
             index: IdIndex::load(self.store.as_ref()).await?,
             manifest: Manifest::new(run_id),
             summary,
-            catalogue,
+            catalogue: Arc::new(catalogue),
             deadline: opts.deadline,
             last_persist: Instant::now(),
             checkpoint,
@@ -436,13 +434,15 @@ impl Engine {
         run: &mut Run<'_>,
         batch: Vec<Hydrated>,
     ) -> Result<Vec<(String, i64)>> {
-        let options = self.normalize_options();
+        let options = Arc::new(self.normalize_options());
+        let cpu = writer::cpu_slots();
         let cx = WriteContext {
             store: self.store.as_ref(),
             catalogue: &run.catalogue,
             options: &options,
             site_url: &self.config.site_url,
             fetched_at: self.now(),
+            cpu: &cpu,
         };
         run.summary.issues_seen += batch.len() as u64;
         let index = &run.index;

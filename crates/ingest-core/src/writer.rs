@@ -5,6 +5,8 @@
 //! index), and the outcomes are applied one by one ([`apply`]) so the index
 //! and manifest need no locking.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use jira_client::RawIssue;
 use normalize::{FieldCatalogue, IssueKey, RawRecord};
@@ -34,10 +36,18 @@ pub(crate) struct Hydrated {
 /// Everything `write_issue` needs besides the issue.
 pub(crate) struct WriteContext<'a> {
     pub(crate) store: &'a dyn ObjectStore,
-    pub(crate) catalogue: &'a FieldCatalogue,
-    pub(crate) options: &'a normalize::Options,
+    pub(crate) catalogue: &'a Arc<FieldCatalogue>,
+    pub(crate) options: &'a Arc<normalize::Options>,
     pub(crate) site_url: &'a str,
     pub(crate) fetched_at: OffsetDateTime,
+    /// Normalizations running at once: one per core, since more only adds
+    /// memory (see [`cpu_slots`]).
+    pub(crate) cpu: &'a tokio::sync::Semaphore,
+}
+
+/// One slot per core for CPU-bound work.
+pub(crate) fn cpu_slots() -> tokio::sync::Semaphore {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
 }
 
 /// What happened to one issue.
@@ -126,12 +136,39 @@ pub(crate) async fn write_issue(
         &changelog_pages,
     ));
     let raw_key = normalize::raw_object_key(&key, updated);
-    let raw_written = put_raw(cx.store, &raw_key, &id, updated, raw_bytes.clone()).await?;
-
-    let document = RawRecord::parse(&raw_bytes)
-        .and_then(|record| normalize::normalize(&record, cx.catalogue, &raw_key, cx.options));
-    let document = match document {
-        Ok(doc) => doc,
+    // Normalizing is the CPU-heavy part of a write: it runs on the blocking
+    // pool, one issue per core at a time, so a batch normalizes on every
+    // core and while its raw objects are being written.
+    let raw_for_normalize = raw_bytes.clone();
+    let normalized = async {
+        let _slot = cx
+            .cpu
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("the normalization slots closed: {e}")))?;
+        let (raw, catalogue, options, raw_key) = (
+            raw_for_normalize,
+            Arc::clone(cx.catalogue),
+            Arc::clone(cx.options),
+            raw_key.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let document = RawRecord::parse(&raw)
+                .and_then(|record| normalize::normalize(&record, &catalogue, &raw_key, &options))?;
+            let bytes = document.to_json_bytes();
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            Ok::<_, normalize::Error>((document.content_sha256, bytes, sha256))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("a normalization task failed: {e}")))
+    };
+    let (raw_written, normalized) = tokio::join!(
+        put_raw(cx.store, &raw_key, &id, updated, raw_bytes),
+        normalized
+    );
+    let raw_written = raw_written?;
+    let (content_sha256, doc_bytes, doc_sha256) = match normalized? {
+        Ok(done) => done,
         Err(e) => {
             return Ok(Outcome::Rejected {
                 id,
@@ -140,13 +177,11 @@ pub(crate) async fn write_issue(
             });
         }
     };
-    let doc_bytes = document.to_json_bytes();
-    let doc_sha256 = hex::encode(Sha256::digest(&doc_bytes));
     let entry = IndexEntry {
         key: key.to_string(),
         updated_ms,
         doc_sha256,
-        content_sha256: document.content_sha256.clone(),
+        content_sha256,
     };
     let same_key = prior.as_ref().is_some_and(|p| p.key == entry.key);
     let same_document = same_key
