@@ -20,6 +20,12 @@ pub(crate) enum Mk {
     Strike,
     Sub,
     Sup,
+    /// Underline as `<ins>`.
+    Ins,
+    /// Background colour as `<mark>`.
+    Mark,
+    /// Text colour `0xRRGGBB` as `<span style="color:#rrggbb">`.
+    Color(u32),
 }
 
 impl Mk {
@@ -31,10 +37,13 @@ impl Mk {
             Mk::Strike => 3,
             Mk::Sub => 4,
             Mk::Sup => 5,
+            Mk::Ins => 6,
+            Mk::Mark => 7,
+            Mk::Color(_) => 8,
         }
     }
 
-    fn bit(self) -> u8 {
+    fn bit(self) -> u16 {
         1 << self.rank()
     }
 
@@ -53,22 +62,30 @@ impl Mk {
 /// order. Copying it costs nothing, so no mark list is ever allocated.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Marks {
-    bits: u8,
+    bits: u16,
     /// The link id; 0 when there is no link, so that equality is exact.
     link: u32,
+    /// The text colour; 0 when there is none.
+    color: u32,
 }
 
 impl Marks {
     /// The empty set.
-    pub(crate) const NONE: Marks = Marks { bits: 0, link: 0 };
+    pub(crate) const NONE: Marks = Marks {
+        bits: 0,
+        link: 0,
+        color: 0,
+    };
 
     /// Adds `m` unless a mark of its kind is already there (an existing
     /// link is kept: the first one wins).
     pub(crate) fn with(mut self, m: Mk) -> Self {
         if self.bits & m.bit() == 0 {
             self.bits |= m.bit();
-            if let Mk::Link(id) = m {
-                self.link = id;
+            match m {
+                Mk::Link(id) => self.link = id,
+                Mk::Color(c) => self.color = c,
+                _ => {}
             }
         }
         self
@@ -94,6 +111,7 @@ impl Marks {
     fn contains(self, m: Mk) -> bool {
         match m {
             Mk::Link(id) => self.has_link() && self.link == id,
+            Mk::Color(c) => self.bits & m.bit() != 0 && self.color == c,
             _ => self.bits & m.bit() != 0,
         }
     }
@@ -107,7 +125,7 @@ impl Marks {
     }
 
     fn iter(self) -> impl Iterator<Item = Mk> {
-        (0..6u8)
+        (0..9u16)
             .filter(move |r| self.bits & (1 << r) != 0)
             .map(move |r| match r {
                 0 => Mk::Link(self.link),
@@ -115,7 +133,10 @@ impl Marks {
                 2 => Mk::Em,
                 3 => Mk::Strike,
                 4 => Mk::Sub,
-                _ => Mk::Sup,
+                5 => Mk::Sup,
+                6 => Mk::Ins,
+                7 => Mk::Mark,
+                _ => Mk::Color(self.color),
             })
     }
 
@@ -206,7 +227,8 @@ impl<'a> Run<'a> {
     /// the last rendered run handed back to `sc`.
     pub(crate) fn reusing(sc: &mut Scratch, n: usize) -> Self {
         let mut items = recycle(std::mem::take(&mut sc.items));
-        items.reserve(n);
+        // Room for mentions, which take two items, and split text.
+        items.reserve(n + n / 2 + 4);
         Self {
             items,
             links: Vec::new(),
@@ -249,6 +271,37 @@ pub(crate) enum Ctx {
     Cell,
 }
 
+/// The options that shape how a run is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Style {
+    /// Whether HTML may be emitted.
+    pub(crate) html: bool,
+    /// [`crate::WhitespaceMode::Exact`] instead of hoisting.
+    pub(crate) exact: bool,
+    /// How a hard break is written in [`Ctx::Para`].
+    pub(crate) hard_break: crate::HardBreakStyle,
+}
+
+impl Style {
+    /// The defaults, with or without HTML.
+    #[cfg(test)]
+    pub(crate) fn plain(html: bool) -> Self {
+        Self {
+            html,
+            exact: false,
+            hard_break: crate::HardBreakStyle::Backslash,
+        }
+    }
+
+    fn para_break(self) -> &'static str {
+        match self.hard_break {
+            crate::HardBreakStyle::TwoSpaces => "  \n",
+            crate::HardBreakStyle::Html if self.html => "<br>\n",
+            _ => "\\\n",
+        }
+    }
+}
+
 /// The rendered Markdown of a run and whether something had to be dropped.
 pub(crate) struct Rendered {
     pub(crate) text: String,
@@ -264,39 +317,59 @@ pub(crate) struct Scratch {
     /// The escaped text of the tokens, in token order.
     buf: String,
     toks: Vec<Tok>,
-    spare: Vec<Tok>,
     stack: Vec<(Mk, usize)>,
     as_html: Vec<bool>,
+    flank: Flank,
     /// The item buffer of the last run rendered, kept for the next one.
     items: Vec<Item<'static>>,
 }
 
 impl Default for Scratch {
     /// Sized for a typical paragraph, so that small documents do not pay
-    /// for growing the buffers step by step.
+    /// for growing the buffers step by step; each buffer stays under 1 KiB,
+    /// which the system allocator serves from its fast small-size bins.
     fn default() -> Self {
         Self {
-            arena: String::with_capacity(1024),
-            units: Vec::with_capacity(32),
-            buf: String::with_capacity(2048),
-            toks: Vec::with_capacity(64),
-            spare: Vec::with_capacity(64),
+            arena: String::with_capacity(512),
+            units: Vec::with_capacity(16),
+            buf: String::with_capacity(640),
+            toks: Vec::with_capacity(40),
             stack: Vec::with_capacity(8),
             as_html: Vec::with_capacity(32),
+            flank: Flank::default(),
             items: Vec::new(),
         }
     }
 }
 
+/// The buffers of [`fix_flanking`].
+#[derive(Default)]
+struct Flank {
+    open_pos: Vec<usize>,
+    info: Vec<RunInfo>,
+    fail: Vec<usize>,
+    open: Vec<(usize, usize, usize)>,
+}
+
+/// What CommonMark sees of a delimiter run.
+#[derive(Clone, Copy, Default)]
+struct RunInfo {
+    len: usize,
+    left: bool,
+    right: bool,
+    has_close: bool,
+}
+
 /// Renders a run with fresh buffers.
 #[cfg(test)]
-pub(crate) fn render(run: Run<'_>, ctx: Ctx, html: bool) -> Rendered {
-    render_with(run, ctx, html, &mut Scratch::default())
+pub(crate) fn render(run: Run<'_>, ctx: Ctx, st: Style) -> Rendered {
+    render_with(run, ctx, st, &mut Scratch::default())
 }
 
 /// Renders a run. The result has no leading or trailing spaces and, outside
 /// [`Ctx::Para`], no newline.
-pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) -> Rendered {
+pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -> Rendered {
+    let html = st.html;
     let Run { items, links } = run;
     // Fast path for the common single-line run with no link at its start:
     // no line splitting and no copy of the rendered text.
@@ -304,7 +377,8 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) 
         && !items.first().is_some_and(|i| i.marks.has_link())
     {
         let mut lossy = false;
-        let mut text = render_line(&items, &links, ctx, html, &mut lossy, sc);
+        let mut text = String::new();
+        render_line(&items, &links, ctx, st, &mut lossy, sc, &mut text);
         sc.items = recycle(items);
         let end = text.trim_end_matches([' ', '\t']).len();
         text.truncate(end);
@@ -351,7 +425,7 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) 
     for (n, mut line) in lines.into_iter().enumerate().skip(start).take(end - start) {
         if n > start {
             match ctx {
-                Ctx::Para => out.push_str("\\\n"),
+                Ctx::Para => out.push_str(st.para_break()),
                 _ if html => out.push_str("<br>"),
                 _ => out.push(' '),
             }
@@ -359,7 +433,8 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) 
         let para = matches!(ctx, Ctx::Para | Ctx::Caption);
         // Checked only when a paragraph opens with a link.
         let link_start = para && n == start && line.first().is_some_and(|i| i.marks.has_link());
-        let mut rendered = render_line(&line, &links, ctx, html, &mut lossy, sc);
+        let mut rendered = String::new();
+        render_line(&line, &links, ctx, st, &mut lossy, sc, &mut rendered);
         if link_start && looks_like_ref_def(rendered.trim_start_matches([' ', '\t'])) {
             // Block parsing sees a `]` inside a code span in the link text
             // and reads `[`]:`](u)` as a link reference definition. Such code
@@ -372,7 +447,8 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) 
                     lossy = true;
                 }
             }
-            rendered = render_line(&line, &links, ctx, html, &mut lossy, sc);
+            rendered.clear();
+            render_line(&line, &links, ctx, st, &mut lossy, sc, &mut rendered);
         }
         let trimmed = rendered.trim_matches([' ', '\t']);
         if para && let Some(at) = escape::line_start(trimmed) {
@@ -384,6 +460,37 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, html: bool, sc: &mut Scratch) 
         }
     }
     Rendered { text: out, lossy }
+}
+
+/// Renders a run for a table cell onto the end of `out`, with the same
+/// bytes [`render_with`] gives in [`Ctx::Cell`]; returns whether something
+/// had to be dropped. Single-line runs are written in place, with no string
+/// of their own.
+pub(crate) fn render_cell_into(
+    run: Run<'_>,
+    st: Style,
+    sc: &mut Scratch,
+    out: &mut String,
+) -> bool {
+    let single = !run.items.iter().any(|i| matches!(i.piece, Piece::Break))
+        && !run.items.first().is_some_and(|i| i.marks.has_link());
+    if !single {
+        let r = render_with(run, Ctx::Cell, st, sc);
+        out.push_str(&r.text);
+        return r.lossy;
+    }
+    let Run { items, links } = run;
+    let mut lossy = false;
+    let base = out.len();
+    render_line(&items, &links, Ctx::Cell, st, &mut lossy, sc, out);
+    sc.items = recycle(items);
+    let end = out[base..].trim_end_matches([' ', '\t']).len();
+    out.truncate(base + end);
+    let lead = end - out[base..].trim_start_matches([' ', '\t']).len();
+    if lead > 0 {
+        out.drain(base..base + lead);
+    }
+    lossy
 }
 
 /// Whether a line would be read as a link reference definition label:
@@ -439,22 +546,52 @@ fn render_line(
     items: &[Item<'_>],
     links: &[Link<'_>],
     ctx: Ctx,
-    html: bool,
+    st: Style,
     lossy: &mut bool,
     sc: &mut Scratch,
-) -> String {
+    out: &mut String,
+) {
+    let html = st.html;
+    let base = out.len();
+    // A single unmarked text (most table cells, many paragraphs) needs none
+    // of the merging below: the result is its escaped text.
+    if let [
+        Item {
+            piece: Piece::Text(t),
+            marks,
+        },
+    ] = items
+        && marks.is_empty()
+    {
+        escape::inline(t, None, None, out);
+        if ctx == Ctx::Cell && escape::has_newline(&out[base..]) {
+            newlines_to_spaces(out, base);
+        }
+        return;
+    }
     let Scratch {
         arena,
         units,
         buf,
         toks,
-        spare,
         stack,
         as_html,
+        flank,
         items: _,
     } = sc;
     arena.clear();
     units.clear();
+    // One allocation of the right size on first use, none after that.
+    let text_len: usize = items
+        .iter()
+        .map(|it| match &it.piece {
+            Piece::Text(t) | Piece::Code(t) => t.len(),
+            Piece::Raw(r) | Piece::Comment(r) => r.len() + 2,
+            Piece::Break => 0,
+        })
+        .sum();
+    arena.reserve(text_len + 2);
+    units.reserve(items.len());
     // 1. Merge neighbours with equal mark sets so escaping sees whole words
     //    and adjacent code nodes become one code span. Empty text is dropped.
     for it in items {
@@ -532,36 +669,37 @@ fn render_line(
     // Fast path: without marks there is no delimiter to place, hoist or
     // check, so the pieces are written straight out.
     if units.iter().all(|u| u.marks.is_empty()) {
-        let mut out = String::with_capacity(arena.len() + 2 * units.len() + 8);
+        out.reserve(arena.len() + 2 * units.len() + 8);
         for u in units.iter() {
             let s = &arena[u.start..u.end];
             match u.kind {
-                UKind::Text => escape::inline(s, None, None, &mut out),
+                UKind::Text => escape::inline(s, None, None, out),
                 UKind::Code if !s.is_empty() => {
-                    if out.ends_with('`') {
+                    if out.len() > base && out.ends_with('`') {
                         out.push(' ');
                     }
-                    escape::code_span(s, &mut out);
+                    escape::code_span(s, out);
                 }
                 UKind::Raw | UKind::Comment => {
                     if s.starts_with('[') {
-                        disarm_bang(&mut out);
+                        disarm_bang(out, base);
                     }
                     out.push_str(s);
                 }
                 UKind::Code | UKind::Break => {}
             }
         }
-        if ctx == Ctx::Cell && escape::has_newline(&out) {
-            out = out.replace('\n', " ");
+        if ctx == Ctx::Cell && escape::has_newline(&out[base..]) {
+            newlines_to_spaces(out, base);
         }
-        return out;
+        return;
     }
 
     // 4. Tokens from a stack of open marks.
     buf.clear();
     toks.clear();
     stack.clear();
+    buf.reserve(arena.len() + arena.len() / 8 + 16);
     let mut next_id = 0usize;
     for i in 0..n {
         let set = units[i].marks;
@@ -571,7 +709,7 @@ fn render_line(
                 toks.push(Tok::Close(m, id));
             }
         }
-        let mut to_open = [Mk::Strong; 6];
+        let mut to_open = [Mk::Strong; 9];
         let mut k = 0;
         for m in set.iter() {
             if !stack.iter().any(|(x, _)| *x == m) {
@@ -625,10 +763,15 @@ fn render_line(
     }
 
     // 5. Whitespace hoisting: an opener must be followed and a closer preceded
-    //    by non-whitespace.
+    //    by non-whitespace. In exact mode, edge whitespace is written as a
+    //    character reference instead; spans of only whitespace still lose
+    //    their marks.
+    if st.exact {
+        exact_edges(toks, buf);
+    }
     for _ in 0..8 {
         let changed = hoist(toks, buf);
-        cleanup(toks, spare, buf);
+        cleanup(toks, buf);
         if !changed {
             break;
         }
@@ -638,21 +781,21 @@ fn render_line(
     //    back to HTML (or is dropped when HTML is off).
     as_html.clear();
     as_html.resize(next_id, false);
-    fix_flanking(toks, buf, as_html);
+    fix_flanking(toks, buf, as_html, flank);
 
     // 7. Serialise.
-    let mut out = String::with_capacity(buf.len() + 3 * toks.len() + 8);
+    out.reserve(buf.len() + 3 * toks.len() + 8);
     for t in toks.iter() {
         match *t {
             Tok::Text(a, b) | Tok::Lit(a, b) => {
                 let s = &buf[a..b];
                 if s.starts_with('[') {
-                    disarm_bang(&mut out);
+                    disarm_bang(out, base);
                 }
                 // Two code spans that touch (only possible when a dropped
                 // delimiter stood between them) would merge their backtick
                 // runs; a space keeps them apart.
-                if s.starts_with('`') && out.ends_with('`') {
+                if s.starts_with('`') && out.len() > base && out.ends_with('`') {
                     out.push(' ');
                     *lossy = true;
                 }
@@ -660,7 +803,7 @@ fn render_line(
             }
             Tok::Open(m, id) | Tok::Close(m, id) => {
                 if matches!(t, Tok::Open(Mk::Link(_), _)) {
-                    disarm_bang(&mut out);
+                    disarm_bang(out, base);
                 }
                 let open = matches!(t, Tok::Open(..));
                 let fallback = as_html[id];
@@ -668,20 +811,27 @@ fn render_line(
                     *lossy = true;
                     continue;
                 }
-                push_delim(m, open, fallback, links, &mut out);
+                push_delim(m, open, fallback, links, out);
             }
         }
     }
-    if ctx == Ctx::Cell && out.contains('\n') {
-        out = out.replace('\n', " ");
+    if ctx == Ctx::Cell && out[base..].contains('\n') {
+        newlines_to_spaces(out, base);
     }
-    out
+}
+
+/// Replaces every `\n` after `base` with a space.
+fn newlines_to_spaces(out: &mut String, base: usize) {
+    let fixed = out[base..].replace('\n', " ");
+    out.truncate(base);
+    out.push_str(&fixed);
 }
 
 /// A literal `!` right before a link we open would turn it into an image.
-fn disarm_bang(out: &mut String) {
-    if out.ends_with('!') {
-        let body = &out[..out.len() - 1];
+/// Only text after `base` belongs to the line being written.
+fn disarm_bang(out: &mut String, base: usize) {
+    if out.len() > base && out.ends_with('!') {
+        let body = &out[base..out.len() - 1];
         let slashes = body.len() - body.trim_end_matches('\\').len();
         if slashes.is_multiple_of(2) {
             out.insert(out.len() - 1, '\\');
@@ -704,12 +854,29 @@ fn delim_str(m: Mk, open: bool, fallback: bool) -> &'static str {
         (Mk::Sub, false, _) => "</sub>",
         (Mk::Sup, true, _) => "<sup>",
         (Mk::Sup, false, _) => "</sup>",
+        (Mk::Ins, true, _) => "<ins>",
+        (Mk::Ins, false, _) => "</ins>",
+        (Mk::Mark, true, _) => "<mark>",
+        (Mk::Mark, false, _) => "</mark>",
+        // The real opening tag carries the colour (see `push_delim`); only
+        // its first and last characters matter for flanking.
+        (Mk::Color(_), true, _) => "<span>",
+        (Mk::Color(_), false, _) => "</span>",
         (Mk::Link(_), true, _) => "[",
         (Mk::Link(_), false, _) => "]",
     }
 }
 
 fn push_delim(m: Mk, open: bool, fallback: bool, links: &[Link<'_>], out: &mut String) {
+    if let (Mk::Color(c), true) = (m, open) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push_str("<span style=\"color:#");
+        for shift in [20u32, 16, 12, 8, 4, 0] {
+            out.push(char::from(HEX[((c >> shift) & 0xf) as usize]));
+        }
+        out.push_str("\">");
+        return;
+    }
     out.push_str(delim_str(m, open, fallback));
     if let (Mk::Link(id), false) = (m, open) {
         out.push('(');
@@ -785,6 +952,100 @@ fn hoist(toks: &mut Vec<Tok>, buf: &str) -> bool {
     changed
 }
 
+/// A numeric character reference for `c`.
+fn push_entity(c: char, out: &mut String) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "&#{};", u32::from(c));
+}
+
+/// Rewrites text token `k` as `head` + the reference for `c` + `tail`
+/// (appended to `buf`, which only grows).
+fn rewrite(
+    toks: &mut [Tok],
+    k: usize,
+    buf: &mut String,
+    head: (usize, usize),
+    c: char,
+    tail: (usize, usize),
+) {
+    let start = buf.len();
+    buf.extend_from_within(head.0..head.1);
+    push_entity(c, buf);
+    buf.extend_from_within(tail.0..tail.1);
+    toks[k] = Tok::Text(start, buf.len());
+}
+
+/// [`crate::WhitespaceMode::Exact`]: whitespace just inside an emphasis
+/// delimiter group becomes a character reference (`**&#32;x**`). The
+/// reference starts or ends with punctuation, so an alphanumeric character
+/// just outside the group becomes a reference too, or the delimiter would
+/// not flank (`e**&#32;x**` is not emphasis; `&#101;**&#32;x**` is).
+fn exact_edges(toks: &mut [Tok], buf: &mut String) {
+    let is_emph = |t: &Tok| matches!(t, Tok::Open(m, _) | Tok::Close(m, _) if m.delim().is_some());
+    let mut i = 0;
+    while i < toks.len() {
+        let open = matches!(toks[i], Tok::Open(..));
+        if !matches!(toks[i], Tok::Open(..) | Tok::Close(..)) {
+            i += 1;
+            continue;
+        }
+        let g = i;
+        let mut j = i;
+        while j < toks.len()
+            && matches!(toks[j], Tok::Open(..)) == open
+            && matches!(toks[j], Tok::Open(..) | Tok::Close(..))
+        {
+            j += 1;
+        }
+        i = j;
+        if !toks[g..j].iter().any(is_emph) {
+            continue;
+        }
+        // The text inside the group and the text outside it.
+        let (inside, outside) = if open {
+            (Some(j), g.checked_sub(1))
+        } else {
+            (g.checked_sub(1), Some(j))
+        };
+        let Some(Tok::Text(a, b)) = inside.and_then(|k| toks.get(k)).copied() else {
+            continue;
+        };
+        let s = &buf[a..b];
+        if s.trim().is_empty() {
+            continue;
+        }
+        let edge = if open {
+            s.chars().next()
+        } else {
+            s.chars().next_back()
+        };
+        let Some(c) = edge.filter(|c| c.is_whitespace()) else {
+            continue;
+        };
+        let k = inside.unwrap_or_default();
+        if open {
+            rewrite(toks, k, buf, (a, a), c, (a + c.len_utf8(), b));
+        } else {
+            rewrite(toks, k, buf, (a, b - c.len_utf8()), c, (b, b));
+        }
+        let Some(o) = outside else { continue };
+        let Some(Tok::Text(a, b)) = toks.get(o).copied() else {
+            continue;
+        };
+        let s = &buf[a..b];
+        if open {
+            // A backslash before the character would escape the `&`.
+            if let Some(c) = s.chars().next_back().filter(|c| c.is_alphanumeric())
+                && !s[..s.len() - c.len_utf8()].ends_with('\\')
+            {
+                rewrite(toks, o, buf, (a, b - c.len_utf8()), c, (b, b));
+            }
+        } else if let Some(c) = s.chars().next().filter(|c| c.is_alphanumeric()) {
+            rewrite(toks, o, buf, (a, a), c, (a + c.len_utf8(), b));
+        }
+    }
+}
+
 /// Appends text `a..b` of `buf` to the text token `prev`. Text tokens keep
 /// `buf` order, so touching ranges just join; otherwise both are copied.
 fn join_text(prev: &mut Tok, a: usize, b: usize, buf: &mut String) {
@@ -801,40 +1062,45 @@ fn join_text(prev: &mut Tok, a: usize, b: usize, buf: &mut String) {
     }
 }
 
-/// Drops empty text, merges adjacent text and removes empty mark spans.
-fn cleanup(toks: &mut Vec<Tok>, out: &mut Vec<Tok>, buf: &mut String) {
-    out.clear();
-    for t in toks.drain(..) {
+/// Drops empty text, merges adjacent text and removes empty mark spans,
+/// compacting `toks` in place (the write index never passes the read one).
+fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) {
+    let mut w = 0;
+    for r in 0..toks.len() {
+        let t = toks[r];
         match t {
             Tok::Text(a, b) if a == b => {}
             Tok::Text(a, b) => {
-                if let Some(prev @ Tok::Text(..)) = out.last_mut() {
-                    join_text(prev, a, b, buf);
+                if w > 0 && matches!(toks[w - 1], Tok::Text(..)) {
+                    join_text(&mut toks[w - 1], a, b, buf);
                 } else {
-                    out.push(t);
+                    toks[w] = t;
+                    w += 1;
                 }
             }
             Tok::Close(_, id) => {
-                if matches!(out.last(), Some(Tok::Open(_, oid)) if *oid == id) {
-                    out.pop();
+                if w > 0 && matches!(toks[w - 1], Tok::Open(_, oid) if oid == id) {
+                    w -= 1;
                     // Text on both sides of the removed span may now touch.
-                    if out.len() >= 2
-                        && let (Some(Tok::Text(..)), Some(&Tok::Text(a, b))) =
-                            (out.get(out.len() - 2), out.last())
+                    if w >= 2
+                        && matches!(toks[w - 2], Tok::Text(..))
+                        && let Tok::Text(a, b) = toks[w - 1]
                     {
-                        out.pop();
-                        if let Some(prev) = out.last_mut() {
-                            join_text(prev, a, b, buf);
-                        }
+                        w -= 1;
+                        join_text(&mut toks[w - 1], a, b, buf);
                     }
                 } else {
-                    out.push(t);
+                    toks[w] = t;
+                    w += 1;
                 }
             }
-            other => out.push(other),
+            other => {
+                toks[w] = other;
+                w += 1;
+            }
         }
     }
-    std::mem::swap(toks, out);
+    toks.truncate(w);
 }
 
 fn left_flanking(prev: Option<char>, next: Option<char>) -> bool {
@@ -868,20 +1134,19 @@ fn right_flanking(prev: Option<char>, next: Option<char>) -> bool {
 /// a pair must not fall foul of CommonMark's "multiple of 3" rule. Failing
 /// pairs fall back to HTML, which changes neighbours, so this repeats until
 /// nothing changes.
-fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool]) {
+fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool], sc: &mut Flank) {
     if !toks
         .iter()
         .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()))
     {
         return;
     }
-    #[derive(Clone, Copy, Default)]
-    struct RunInfo {
-        len: usize,
-        left: bool,
-        right: bool,
-        has_close: bool,
-    }
+    let Flank {
+        open_pos,
+        info,
+        fail,
+        open,
+    } = sc;
     let delim_of = |t: &Tok, as_html: &[bool]| -> Option<(char, bool, usize, usize)> {
         match t {
             Tok::Open(m, id) | Tok::Close(m, id) if !as_html[*id] => m.delim().map(|c| {
@@ -899,24 +1164,24 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool]) {
             _ => None,
         }
     };
-    let mut open_pos = vec![usize::MAX; as_html.len()];
+    open_pos.clear();
+    open_pos.resize(as_html.len(), usize::MAX);
     for (k, t) in toks.iter().enumerate() {
         if let Tok::Open(_, id) = t {
             open_pos[*id] = k;
         }
     }
     for _round in 0..16 {
-        let strs: Vec<&str> = toks
-            .iter()
-            .map(|t| match t {
-                Tok::Text(a, b) | Tok::Lit(a, b) => &buf[*a..*b],
-                Tok::Open(m, id) | Tok::Close(m, id) => {
-                    delim_str(*m, matches!(t, Tok::Open(..)), as_html[*id])
-                }
-            })
-            .collect();
+        // The text a token stands for (for a delimiter, as it is now).
+        let tok_str = |t: &Tok| match t {
+            Tok::Text(a, b) | Tok::Lit(a, b) => &buf[*a..*b],
+            Tok::Open(m, id) | Tok::Close(m, id) => {
+                delim_str(*m, matches!(t, Tok::Open(..)), as_html[*id])
+            }
+        };
         // Run information for every delimiter token.
-        let mut info = vec![RunInfo::default(); toks.len()];
+        info.clear();
+        info.resize(toks.len(), RunInfo::default());
         let mut k = 0;
         while k < toks.len() {
             let Some((ch, _, _, _)) = delim_of(&toks[k], as_html) else {
@@ -930,8 +1195,11 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool]) {
             {
                 b += 1;
             }
-            let prev = strs[..a].iter().rev().find_map(|s| s.chars().next_back());
-            let next = strs[b + 1..].iter().find_map(|s| s.chars().next());
+            let prev = toks[..a]
+                .iter()
+                .rev()
+                .find_map(|t| tok_str(t).chars().next_back());
+            let next = toks[b + 1..].iter().find_map(|t| tok_str(t).chars().next());
             let run = RunInfo {
                 len: toks[a..=b]
                     .iter()
@@ -945,9 +1213,9 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool]) {
             info[a..=b].fill(run);
             k = b + 1;
         }
-        let mut fail = Vec::new();
+        fail.clear();
         // Open spans: (delimiter slot, opener run length, id).
-        let mut open: Vec<(usize, usize, usize)> = Vec::new();
+        open.clear();
         let rule3 = |a: usize, b: usize| {
             (a + b).is_multiple_of(3) && !(a.is_multiple_of(3) && b.is_multiple_of(3))
         };
@@ -982,7 +1250,7 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool]) {
         if fail.is_empty() {
             return;
         }
-        for id in fail {
+        for &id in fail.iter() {
             as_html[id] = true;
         }
     }
@@ -997,7 +1265,7 @@ mod tests {
         for (t, m) in parts {
             r.push_text(*t, m);
         }
-        render(r, Ctx::Para, true).text
+        render(r, Ctx::Para, Style::plain(true)).text
     }
 
     #[test]

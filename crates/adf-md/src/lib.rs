@@ -52,6 +52,8 @@ mod escape;
 mod inline;
 mod render;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 /// Converts an ADF document (or any ADF node, or an array of nodes) to
@@ -290,7 +292,124 @@ pub enum CardStyle {
     IssueKey,
 }
 
+/// How tables are rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TableStyle {
+    /// A GFM pipe table; block content in cells is flattened to one line
+    /// joined with `<br>`.
+    #[default]
+    Pipe,
+    /// Always an HTML `<table>` with `<thead>`/`<tbody>` and real `colspan`
+    /// and `rowspan` attributes. A cell whose content is one line of plain
+    /// text is written inline (`<td>text</td>`); any other cell holds its
+    /// content as Markdown between blank lines, which GFM parses inside the
+    /// HTML, so lists and code blocks keep their structure. Needs
+    /// [`Options::html`]; without it, [`TableStyle::Pipe`] is used.
+    Html,
+    /// [`TableStyle::Html`] for tables with a cell that holds a list, a code
+    /// block or more than one block, [`TableStyle::Pipe`] otherwise.
+    Auto,
+}
+
+/// What a table without a header row (its first row is not all
+/// `tableHeader` cells) gets as the header that GFM requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HeaderlessTables {
+    /// An empty header row (`|  |  |`); every ADF row stays a data row. HTML
+    /// tables get no `<thead>` at all.
+    #[default]
+    EmptyHeader,
+    /// The first row becomes the header.
+    PromoteFirstRow,
+}
+
+/// What the grid slots covered by a `colspan` or `rowspan` hold in pipe
+/// tables (HTML tables use real spans and need neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SpanFill {
+    /// The content goes into the top-left slot; the other slots are empty.
+    #[default]
+    Empty,
+    /// Every covered slot repeats the spanning cell's content, so that each
+    /// row reads on its own (row-wise chunking).
+    Repeat,
+}
+
+/// What happens to whitespace at the edge of a marked span
+/// (`"bold "` + strong), which CommonMark does not allow next to a
+/// delimiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WhitespaceMode {
+    /// The whitespace moves outside the delimiters:
+    /// `Before **spaced bold** after`.
+    #[default]
+    Hoist,
+    /// The whitespace stays inside, written as a numeric character
+    /// reference; an alphanumeric neighbour outside the delimiter is written
+    /// as a reference too, so the delimiter still flanks:
+    /// `Befor&#101;**&#32;spaced bold&#32;**&#97;fter`. Exact, but costs
+    /// tokens. Spans of only whitespace still lose their marks.
+    Exact,
+}
+
+/// Whether a presentational mark is written as HTML or dropped (its text
+/// is always kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkStyle {
+    /// The mark is dropped; the text stays.
+    Drop,
+    /// The mark becomes HTML (`<ins>`, `<mark>`, `<span style>`, `<sub>`,
+    /// `<sup>`). Only when [`Options::html`] is on; otherwise dropped.
+    Html,
+}
+
+/// How a hard break in paragraph or list text is written. Headings and
+/// captions always use a space, table cells `<br>` (a space without HTML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HardBreakStyle {
+    /// `\` at the end of the line: visible and never stripped.
+    #[default]
+    Backslash,
+    /// Two trailing spaces (CommonMark's other hard break); editors and
+    /// pipelines that strip trailing whitespace lose it.
+    TwoSpaces,
+    /// `<br>` at the end of the line; falls back to
+    /// [`HardBreakStyle::Backslash`] when [`Options::html`] is off.
+    Html,
+}
+
+/// A callback giving the URL of an attachment: `(id, collection, type)`,
+/// where `type` is the media `type` attribute (`file`, `link`, `image`...).
+type ResolverFn = dyn Fn(&str, &str, &str) -> Option<String> + Send + Sync;
+
+/// The optional media resolver; compared by identity.
+#[derive(Clone)]
+struct MediaResolver(Arc<ResolverFn>);
+
+impl std::fmt::Debug for MediaResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MediaResolver(..)")
+    }
+}
+
+impl PartialEq for MediaResolver {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for MediaResolver {}
+
 /// Conversion options. Build with [`Options::new`] and the setters.
+///
+/// Two `Options` are equal when every setting is; a media resolver is equal
+/// only to a clone of itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     html: bool,
@@ -303,7 +422,19 @@ pub struct Options {
     extension_markers: bool,
     decision_label: String,
     max_depth: usize,
+    table_style: TableStyle,
+    header_less_tables: HeaderlessTables,
+    span_fill: SpanFill,
+    whitespace_mode: WhitespaceMode,
+    underline: MarkStyle,
+    colors: MarkStyle,
+    subsup: MarkStyle,
+    media_resolver: Option<MediaResolver>,
+    hard_break: HardBreakStyle,
 }
+
+/// The default of [`Options::max_depth`].
+const DEFAULT_MAX_DEPTH: usize = 256;
 
 impl Default for Options {
     fn default() -> Self {
@@ -317,7 +448,16 @@ impl Default for Options {
             placeholders: true,
             extension_markers: true,
             decision_label: "Decision".to_owned(),
-            max_depth: 128,
+            max_depth: DEFAULT_MAX_DEPTH,
+            table_style: TableStyle::default(),
+            header_less_tables: HeaderlessTables::default(),
+            span_fill: SpanFill::default(),
+            whitespace_mode: WhitespaceMode::default(),
+            underline: MarkStyle::Drop,
+            colors: MarkStyle::Drop,
+            subsup: MarkStyle::Html,
+            media_resolver: None,
+            hard_break: HardBreakStyle::default(),
         }
     }
 }
@@ -393,10 +533,98 @@ impl Options {
 
     /// Nesting depth below which subtrees are flattened to their text, so
     /// hostile input cannot exhaust the stack. Clamped to 1..=512.
-    /// Default 128.
+    /// Default 256, the reference's value: a debug build converts a
+    /// 256-deep document (and a 10,000-deep one, flattened below the limit)
+    /// on a thread with a 2 MiB stack, the default for spawned threads. At
+    /// 512 an unoptimised build needs more stack than that; raise the limit
+    /// only for optimised code or bigger stacks.
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth.clamp(1, 512);
         self
+    }
+
+    /// How tables are rendered. Default [`TableStyle::Pipe`].
+    pub fn table_style(mut self, style: TableStyle) -> Self {
+        self.table_style = style;
+        self
+    }
+
+    /// What header a table without a header row gets. Default
+    /// [`HeaderlessTables::EmptyHeader`].
+    pub fn header_less_tables(mut self, mode: HeaderlessTables) -> Self {
+        self.header_less_tables = mode;
+        self
+    }
+
+    /// What pipe-table slots covered by a span hold. Default
+    /// [`SpanFill::Empty`].
+    pub fn span_fill(mut self, fill: SpanFill) -> Self {
+        self.span_fill = fill;
+        self
+    }
+
+    /// What happens to whitespace at the edges of marked spans. Default
+    /// [`WhitespaceMode::Hoist`].
+    pub fn whitespace_mode(mut self, mode: WhitespaceMode) -> Self {
+        self.whitespace_mode = mode;
+        self
+    }
+
+    /// The `underline` mark: dropped, or `<ins>…</ins>` (GitHub keeps
+    /// `<ins>`). Default [`MarkStyle::Drop`].
+    pub fn underline(mut self, style: MarkStyle) -> Self {
+        self.underline = style;
+        self
+    }
+
+    /// The `backgroundColor` and `textColor` marks: dropped, or
+    /// `<mark>…</mark>` and `<span style="color:#rrggbb">…</span>` (a colour
+    /// that is not `#rrggbb` is dropped). Default [`MarkStyle::Drop`].
+    pub fn colors(mut self, style: MarkStyle) -> Self {
+        self.colors = style;
+        self
+    }
+
+    /// The `subsup` mark: `<sub>`/`<sup>`, or dropped (text kept). Default
+    /// [`MarkStyle::Html`].
+    pub fn subsup(mut self, style: MarkStyle) -> Self {
+        self.subsup = style;
+        self
+    }
+
+    /// Gives attachments a URL. ADF stores only an attachment id; the
+    /// callback receives `(id, collection, type)` (`collection` is empty
+    /// when absent; `type` is the node's `type` attribute, `file` when
+    /// absent) and returns the URL to link, or `None` to keep the default
+    /// `attachment:ID`. Used for `media` and `mediaInline` nodes that have
+    /// an id. Default: none.
+    ///
+    /// ```
+    /// let o = adf_md::Options::new().media_resolver(|id, _collection, _type| {
+    ///     Some(format!("https://example.atlassian.net/rest/api/3/attachment/content/{id}"))
+    /// });
+    /// # let _ = o;
+    /// ```
+    pub fn media_resolver(
+        mut self,
+        resolve: impl Fn(&str, &str, &str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.media_resolver = Some(MediaResolver(Arc::new(resolve)));
+        self
+    }
+
+    /// How hard breaks in paragraphs and list items are written. Default
+    /// [`HardBreakStyle::Backslash`].
+    pub fn hard_break(mut self, style: HardBreakStyle) -> Self {
+        self.hard_break = style;
+        self
+    }
+
+    /// The URL the resolver gives for a media node, if any.
+    pub(crate) fn resolve_media(&self, id: &str, collection: &str, kind: &str) -> Option<String> {
+        self.media_resolver
+            .as_ref()
+            .and_then(|r| (r.0)(id, collection, kind))
     }
 }
 

@@ -4,10 +4,10 @@
 use serde_json::{Map, Value};
 
 use crate::escape;
-use crate::inline::{self, Ctx, Marks, Mk, Piece, Run};
+use crate::inline::{self, Ctx, Marks, Mk, Piece, Run, Style};
 use crate::{
-    CardStyle, ExpandStyle, MediaStyle, MentionStyle, Options, Output, PanelStyle, Warning,
-    WarningKind,
+    CardStyle, ExpandStyle, HeaderlessTables, MarkStyle, MediaStyle, MentionStyle, Options, Output,
+    PanelStyle, SpanFill, TableStyle, Warning, WarningKind, WhitespaceMode,
 };
 
 /// Widest span honoured; hostile colspans must not allocate huge grids.
@@ -22,6 +22,12 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
         path: Vec::new(),
         scratch: inline::Scratch::default(),
         segs: Vec::new(),
+        cell_buf: String::new(),
+        st: Style {
+            html: o.html,
+            exact: o.whitespace_mode == WhitespaceMode::Exact,
+            hard_break: o.hard_break,
+        },
     };
     let blocks = match doc {
         // Jira Data Center and REST v2 return wiki markup as a plain string.
@@ -40,7 +46,7 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
             Vec::new()
         }
     };
-    let mut markdown = join(&blocks, false);
+    let mut markdown = join(blocks, false);
     let end = markdown.trim_end().len();
     markdown.truncate(end);
     if !markdown.is_empty() {
@@ -102,12 +108,7 @@ fn attr_num(v: &Value, key: &str) -> Option<f64> {
 
 /// [`attr_num`] on an already looked-up attribute map.
 fn num_in(attrs: Option<&Map<String, Value>>, key: &str) -> Option<f64> {
-    match lookup(attrs?, key)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    }
-    .filter(|f| f.is_finite())
+    as_num(lookup(attrs?, key)?)
 }
 
 /// Floors a finite float into `lo..=hi`.
@@ -128,6 +129,106 @@ fn clamp_int(f: f64, lo: u64, hi: u64) -> u64 {
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
+
+/// An integer attribute clamped to `lo..=hi`, as [`clamp_int`] would give
+/// it from [`as_num`], without going through a float for plain integers.
+fn clamped(v: &Value, lo: u64, hi: u64) -> Option<u64> {
+    if let Value::Number(n) = v
+        && let Some(u) = n.as_u64()
+    {
+        return Some(u.clamp(lo, hi));
+    }
+    as_num(v).map(|f| clamp_int(f, lo, hi))
+}
+
+/// A number given as a JSON number or a numeric string, if finite.
+fn as_num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|f| f.is_finite())
+}
+
+/// A node's type, attributes and children, found in one pass over its keys.
+fn node_parts(v: &Value) -> (&str, Option<&Map<String, Value>>, &[Value]) {
+    let (mut t, mut a, mut c) = ("", None, &[][..]);
+    if let Value::Object(m) = v {
+        for (k, v) in m {
+            match k.as_str() {
+                "type" => t = v.as_str().unwrap_or(""),
+                "attrs" => a = v.as_object(),
+                "content" => c = v.as_array().map_or(&[][..], Vec::as_slice),
+                _ => {}
+            }
+        }
+    }
+    (t, a, c)
+}
+
+/// A cell's `(colspan, rowspan)`, clamped to `1..=MAX_COLSPAN` and to the
+/// rows left, in one pass over its attributes.
+fn spans_of(attrs: Option<&Map<String, Value>>, rows_left: usize) -> (usize, usize) {
+    let (mut colspan, mut rowspan) = (1, 1);
+    for (k, v) in attrs.into_iter().flatten() {
+        match k.as_str() {
+            "colspan" => {
+                if let Some(n) = clamped(v, 1, MAX_COLSPAN as u64) {
+                    colspan = to_usize(n);
+                }
+            }
+            "rowspan" => {
+                let max_rows = u64::try_from(rows_left).unwrap_or(1);
+                if let Some(n) = clamped(v, 1, max_rows) {
+                    rowspan = to_usize(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    (colspan, rowspan)
+}
+
+/// The cells of a table row (a node that is not a row counts as its own
+/// single cell) and how their paths are written.
+fn row_cells(row: &Value) -> (&[Value], Seg) {
+    if matches!(ty(row), "tableRow" | "") && field(row, "content").is_some() {
+        (content(row), Seg::Content)
+    } else {
+        (std::slice::from_ref(row), Seg::Root)
+    }
+}
+
+/// Whether a cell holds a list, a code block or more than one block, which
+/// [`crate::TableStyle::Auto`] renders as an HTML table.
+fn cell_needs_html(cell: &Value) -> bool {
+    let children = content(cell);
+    let mut blocks = 0;
+    for c in children {
+        if is_inline(c) {
+            continue;
+        }
+        blocks += 1;
+        let simple = matches!(
+            ty(c),
+            "paragraph"
+                | "heading"
+                | "mediaSingle"
+                | "blockCard"
+                | "embedCard"
+                | "extension"
+                | "rule"
+        );
+        if !simple || blocks > 1 {
+            return true;
+        }
+    }
+    false
+}
+
+/// A grid slot no cell has claimed yet.
+const FREE: u32 = u32::MAX;
 
 const INLINE_TYPES: &[&str] = &[
     "text",
@@ -414,6 +515,14 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
+/// `0xRRGGBB` from `#rrggbb`.
+fn hex_color(s: &str) -> Option<u32> {
+    let h = s.strip_prefix('#')?;
+    (h.len() == 6 && h.bytes().all(|c| c.is_ascii_hexdigit()))
+        .then(|| u32::from_str_radix(h, 16).ok())
+        .flatten()
+}
+
 /// `KEY-123` from a Jira browse URL.
 fn issue_key(url: &str) -> Option<&str> {
     let rest = &url[url.find("/browse/")? + 8..];
@@ -533,20 +642,29 @@ impl Blk {
 
 /// Joins blocks with blank lines; `tight` keeps a list directly under the
 /// paragraph before it, when that cannot change the parse.
-fn join(blocks: &[Blk], tight: bool) -> String {
+///
+/// A lone block (a big table, say) is returned without a copy.
+fn join(mut blocks: Vec<Blk>, tight: bool) -> String {
+    if blocks.len() == 1
+        && let Some(b) = blocks.pop()
+    {
+        return b.text;
+    }
     let mut out = String::with_capacity(blocks.iter().map(|b| b.text.len() + 2).sum());
     for (i, b) in blocks.iter().enumerate() {
-        if i > 0 {
-            let keep_tight = tight
-                && matches!(
-                    b.kind,
-                    Kind::List {
-                        interrupts: true,
-                        ..
-                    }
-                );
-            out.push_str(if keep_tight { "\n" } else { "\n\n" });
+        if i == 0 {
+            out.push_str(&b.text);
+            continue;
         }
+        let keep_tight = tight
+            && matches!(
+                b.kind,
+                Kind::List {
+                    interrupts: true,
+                    ..
+                }
+            );
+        out.push_str(if keep_tight { "\n" } else { "\n\n" });
         out.push_str(&b.text);
     }
     out
@@ -573,6 +691,10 @@ struct R<'o> {
     scratch: inline::Scratch,
     /// The segments of the table cell being rendered, reused.
     segs: Vec<String>,
+    /// The cell texts of the pipe table being rendered, reused.
+    cell_buf: String,
+    /// How inline runs are written.
+    st: Style,
 }
 
 impl R<'_> {
@@ -610,7 +732,7 @@ impl R<'_> {
     /// Renders a sequence of block-context nodes. Inline nodes met here are
     /// gathered into paragraphs.
     fn blocks(&mut self, nodes: &[Value], depth: usize, seg: Seg) -> Vec<Blk> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(nodes.len());
         let mut pending: Option<Run<'_>> = None;
         for (i, node) in nodes.iter().enumerate() {
             self.enter(seg, i);
@@ -644,7 +766,7 @@ impl R<'_> {
         if run.is_empty() {
             return None;
         }
-        let r = inline::render_with(run, ctx, self.o.html, &mut self.scratch);
+        let r = inline::render_with(run, ctx, self.st, &mut self.scratch);
         if r.lossy {
             self.warn(WarningKind::Lossy, "text");
         }
@@ -652,7 +774,11 @@ impl R<'_> {
     }
 
     fn inline_children<'a>(&mut self, node: &'a Value, depth: usize, marks: Marks) -> Run<'a> {
-        let children = content(node);
+        self.inline_nodes(content(node), depth, marks)
+    }
+
+    /// A run of the given inline nodes (a node's `content`).
+    fn inline_nodes<'a>(&mut self, children: &'a [Value], depth: usize, marks: Marks) -> Run<'a> {
         let mut run = Run::reusing(&mut self.scratch, children.len());
         for (i, c) in children.iter().enumerate() {
             self.path.push(PSeg::Content(i));
@@ -691,7 +817,7 @@ impl R<'_> {
                 }
             }
             "blockquote" => {
-                let body = join(&self.blocks(content(node), depth, Seg::Content), false);
+                let body = join(self.blocks(content(node), depth, Seg::Content), false);
                 if !body.is_empty() {
                     out.push(Blk::other(prefix_lines(&body, "> ", ">")));
                 }
@@ -960,7 +1086,7 @@ impl R<'_> {
             .iter()
             .filter(|b| !matches!(b.kind, Kind::List { .. }))
             .count();
-        join(&blocks, non_list < 2)
+        join(blocks, non_list < 2)
     }
 
     fn list(&mut self, node: &Value, depth: usize, ordered: bool, alt: bool) -> Option<Blk> {
@@ -991,15 +1117,22 @@ impl R<'_> {
         start: u64,
         seg: Seg,
     ) -> Option<Blk> {
-        let mut text = String::new();
-        let mut first_empty = false;
+        // The bodies first, so that the list is written into one string of
+        // the right size.
+        let mut bodies = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             self.enter(seg, i);
-            let body = self.item_body(item, depth + 1);
+            bodies.push(self.item_body(item, depth + 1));
             self.leave(seg);
-            if i == 0 {
-                first_empty = body.is_empty();
-            }
+        }
+        let first_empty = bodies.first().is_some_and(String::is_empty);
+        let size: usize = bodies
+            .iter()
+            // Continuation lines are indented: a quarter is ample room.
+            .map(|b| b.len() + b.len() / 4 + 16)
+            .sum();
+        let mut text = String::with_capacity(size);
+        for (i, body) in bodies.iter().enumerate() {
             let mut num = [0u8; 24];
             let marker = if ordered {
                 let n = start + u64::try_from(i).unwrap_or(0);
@@ -1010,7 +1143,7 @@ impl R<'_> {
                 "-"
             };
             let indent = marker.len() + 1;
-            push_item(&mut text, marker, indent, &body);
+            push_item(&mut text, marker, indent, body);
         }
         if text.is_empty() {
             return None;
@@ -1129,7 +1262,7 @@ impl R<'_> {
             }
         }
         let starts_with_para = blocks.first().is_some_and(|b| b.kind == Kind::Para);
-        let body = join(&blocks, false);
+        let body = join(blocks, false);
         let label = match self.o.panel_style {
             PanelStyle::GithubAlert => Some(
                 match ptype {
@@ -1169,7 +1302,7 @@ impl R<'_> {
             .and_then(Value::as_str)
             .map(str::trim)
             .unwrap_or("");
-        let body = join(&self.blocks(content(node), depth, Seg::Content), false);
+        let body = join(self.blocks(content(node), depth, Seg::Content), false);
         if self.o.html && self.o.expand_style == ExpandStyle::Details {
             let mut s = String::from("<details>\n<summary>");
             escape::html(if title.is_empty() { "Details" } else { title }, &mut s);
@@ -1213,6 +1346,17 @@ impl R<'_> {
             })
     }
 
+    /// The destination of an attachment: the resolver's URL, or
+    /// `attachment:ID`.
+    fn media_dest(&self, node: &Value, id: &str, kind: &str) -> String {
+        let collection = attr(node, "collection")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        self.o
+            .resolve_media(id, collection, kind)
+            .unwrap_or_else(|| format!("attachment:{id}"))
+    }
+
     /// The Markdown placeholder of a `media` (or `mediaInline`) node.
     fn media_md(
         &mut self,
@@ -1225,7 +1369,7 @@ impl R<'_> {
         let url = attr_str(node, "url");
         let dest = match (mtype, url, id) {
             ("external", Some(u), _) | (_, Some(u), None) => u.to_owned(),
-            (_, _, Some(id)) => format!("attachment:{id}"),
+            (_, _, Some(id)) => self.media_dest(node, id, mtype),
             _ => String::new(),
         };
         let label = attr_str(node, "alt")
@@ -1343,11 +1487,24 @@ impl R<'_> {
                         *marks = marks.with_link(run.link(href, title));
                     }
                 }
-                "subsup" if self.o.html => match attr(m, "type").and_then(Value::as_str) {
-                    Some("sub") => *marks = marks.with(Mk::Sub),
-                    Some("sup") => *marks = marks.with(Mk::Sup),
-                    _ => {}
-                },
+                "underline" if self.o.html && self.o.underline == MarkStyle::Html => {
+                    *marks = marks.with(Mk::Ins);
+                }
+                "backgroundColor" if self.o.html && self.o.colors == MarkStyle::Html => {
+                    *marks = marks.with(Mk::Mark);
+                }
+                "textColor" if self.o.html && self.o.colors == MarkStyle::Html => {
+                    if let Some(c) = attr(m, "color").and_then(Value::as_str).and_then(hex_color) {
+                        *marks = marks.with(Mk::Color(c));
+                    }
+                }
+                "subsup" if self.o.html && self.o.subsup == MarkStyle::Html => {
+                    match attr(m, "type").and_then(Value::as_str) {
+                        Some("sub") => *marks = marks.with(Mk::Sub),
+                        Some("sup") => *marks = marks.with(Mk::Sup),
+                        _ => {}
+                    }
+                }
                 "subsup"
                 | "underline"
                 | "textColor"
@@ -1470,13 +1627,16 @@ impl R<'_> {
                     }
                     _ => return,
                 };
+                let newline = escape::has_newline(&text);
                 if escape::has_byte(&text, 0) {
                     self.warn(WarningKind::Lossy, t);
                 }
                 if code {
                     run.push(Piece::Code(text), m);
-                } else {
+                } else if newline {
                     run.add_text(text, m);
+                } else if !text.is_empty() {
+                    run.push(Piece::Text(text), m);
                 }
             }
             "hardBreak" => run.push(Piece::Break, m),
@@ -1545,7 +1705,8 @@ impl R<'_> {
                     && !m.has_link()
                     && let Some(id) = id
                 {
-                    m = m.with(run.link(format!("attachment:{id}"), None));
+                    let kind = attr(node, "type").and_then(Value::as_str).unwrap_or("file");
+                    m = m.with(run.link(self.media_dest(node, id, kind), None));
                 }
                 run.add_text(label, m);
             }
@@ -1621,50 +1782,59 @@ impl R<'_> {
         if rows.is_empty() {
             return None;
         }
-        let mut grid: Vec<Vec<Option<String>>> = Vec::with_capacity(rows.len());
+        let html = self.o.html
+            && match self.o.table_style {
+                TableStyle::Html => true,
+                TableStyle::Auto => rows.iter().any(|row| {
+                    let (cells, _) = row_cells(row);
+                    cells.iter().any(cell_needs_html)
+                }),
+                _ => false,
+            };
+        if html {
+            return Some(self.html_table(rows, depth));
+        }
+        // Cell texts go back to back into one buffer; the grid holds indexes
+        // into `spans`, whose first entry is the empty cell.
+        let mut buf = std::mem::take(&mut self.cell_buf);
+        buf.clear();
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(rows.len() * 8 + 1);
+        spans.push((0, 0));
+        let mut grid: Vec<Vec<u32>> = Vec::with_capacity(rows.len());
+        let repeat = self.o.span_fill == SpanFill::Repeat;
         let mut header = true;
         for (r, row) in rows.iter().enumerate() {
             self.path.push(PSeg::Content(r));
-            let (cells, seg) =
-                if matches!(ty(row), "tableRow" | "") && field(row, "content").is_some() {
-                    (content(row), Seg::Content)
-                } else {
-                    (std::slice::from_ref(row), Seg::Root)
-                };
+            let (cells, seg) = row_cells(row);
             if grid.len() <= r {
                 grid.push(Vec::with_capacity(cells.len()));
             }
             let mut col = 0;
             for (ci, cell) in cells.iter().enumerate() {
                 self.enter(seg, ci);
-                while grid[r].get(col).is_some_and(Option::is_some) {
+                while grid[r].get(col).is_some_and(|&s| s != FREE) {
                     col += 1;
                 }
-                let cell_attrs = attrs(cell);
-                let colspan = num_in(cell_attrs, "colspan")
-                    .map_or(1, |f| to_usize(clamp_int(f, 1, MAX_COLSPAN as u64)));
-                let max_rows = u64::try_from(rows.len() - r).unwrap_or(1);
-                let rowspan = num_in(cell_attrs, "rowspan")
-                    .map_or(1, |f| to_usize(clamp_int(f, 1, max_rows)));
-                if r == 0 && ty(cell) != "tableHeader" {
+                let (t, cell_attrs, children) = node_parts(cell);
+                let (colspan, rowspan) = spans_of(cell_attrs, rows.len() - r);
+                if r == 0 && t != "tableHeader" {
                     header = false;
                 }
-                let mut text = Some(self.cell_text(cell, depth + 1));
+                let range = self.cell_into(cell, t, children, depth + 1, &mut buf);
+                let id = u32::try_from(spans.len()).unwrap_or(0);
+                spans.push(range);
+                let fill = if repeat { id } else { 0 };
                 for dr in 0..rowspan {
                     while grid.len() <= r + dr {
                         grid.push(Vec::new());
                     }
                     let line = &mut grid[r + dr];
                     if line.len() < col + colspan {
-                        line.resize(col + colspan, None);
+                        line.resize(col + colspan, FREE);
                     }
                     for (dc, slot) in line[col..col + colspan].iter_mut().enumerate() {
-                        if slot.is_none() {
-                            *slot = Some(if dr == 0 && dc == 0 {
-                                text.take().unwrap_or_default()
-                            } else {
-                                String::new()
-                            });
+                        if *slot == FREE {
+                            *slot = if dr == 0 && dc == 0 { id } else { fill };
                         }
                     }
                 }
@@ -1676,25 +1846,23 @@ impl R<'_> {
             }
             self.path.pop();
         }
+        let promote = self.o.header_less_tables == HeaderlessTables::PromoteFirstRow;
         let ncols = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let text_len: usize = grid
-            .iter()
-            .flatten()
-            .map(|c| c.as_ref().map_or(0, String::len))
-            .sum();
-        let mut out = String::with_capacity(text_len + (grid.len() + 2) * (3 * ncols + 2));
-        let push_row = |out: &mut String, row: Option<&Vec<Option<String>>>| {
+        let mut out = String::with_capacity(buf.len() + (grid.len() + 2) * (3 * ncols + 2));
+        let push_row = |out: &mut String, row: Option<&Vec<u32>>| {
             out.push('|');
             for c in 0..ncols {
                 out.push(' ');
-                if let Some(Some(t)) = row.and_then(|r| r.get(c)) {
-                    out.push_str(t);
+                if let Some(&id) = row.and_then(|r| r.get(c))
+                    && let Some(&(a, b)) = spans.get(id as usize)
+                {
+                    out.push_str(&buf[a..b]);
                 }
                 out.push_str(" |");
             }
             out.push('\n');
         };
-        let data_from = if header {
+        let data_from = if header || promote {
             push_row(&mut out, grid.first());
             1
         } else {
@@ -1705,50 +1873,190 @@ impl R<'_> {
         for _ in 0..ncols {
             out.push_str(" --- |");
         }
-        for row in &grid[data_from..] {
+        for row in grid.get(data_from..).unwrap_or_default() {
             out.push('\n');
             push_row(&mut out, Some(row));
             out.pop();
         }
         let end = out.trim_end_matches('\n').len();
         out.truncate(end);
+        self.cell_buf = buf;
         Some(out)
     }
 
-    fn cell_text(&mut self, cell: &Value, depth: usize) -> String {
-        let mut segs = std::mem::take(&mut self.segs);
-        segs.clear();
-        if matches!(ty(cell), "tableCell" | "tableHeader") {
-            self.flat_blocks(content(cell), depth, 0, &mut segs, Seg::Content);
-        } else {
-            self.flat_blocks(std::slice::from_ref(cell), depth, 0, &mut segs, Seg::Root);
+    /// An HTML table with real spans. Cells of one plain line are written
+    /// inline; others hold Markdown between blank lines, which CommonMark
+    /// parses between the HTML blocks of the tags.
+    fn html_table(&mut self, rows: &[Value], depth: usize) -> String {
+        let first_is_header = rows.first().is_some_and(|row| {
+            let (cells, _) = row_cells(row);
+            !cells.is_empty() && cells.iter().all(|c| ty(c) == "tableHeader")
+        });
+        let head =
+            first_is_header || self.o.header_less_tables == HeaderlessTables::PromoteFirstRow;
+        let mut out = String::from("<table>");
+        for (r, row) in rows.iter().enumerate() {
+            self.path.push(PSeg::Content(r));
+            if r == 0 && head {
+                out.push_str("\n<thead>");
+            } else if r == usize::from(head) {
+                out.push_str("\n<tbody>");
+            }
+            out.push_str("\n<tr>");
+            let (cells, seg) = row_cells(row);
+            for (ci, cell) in cells.iter().enumerate() {
+                self.enter(seg, ci);
+                let (t, cell_attrs, children) = node_parts(cell);
+                let (colspan, rowspan) = spans_of(cell_attrs, rows.len() - r);
+                let tag = if (r == 0 && head) || t == "tableHeader" {
+                    "th"
+                } else {
+                    "td"
+                };
+                out.push_str("\n<");
+                out.push_str(tag);
+                for (name, n) in [("colspan", colspan), ("rowspan", rowspan)] {
+                    if n > 1 {
+                        use std::fmt::Write as _;
+                        let _ = write!(out, " {name}=\"{n}\"");
+                    }
+                }
+                out.push('>');
+                let body = if matches!(t, "tableCell" | "tableHeader") {
+                    join(self.blocks(children, depth + 1, Seg::Content), false)
+                } else {
+                    join(
+                        self.blocks(std::slice::from_ref(cell), depth + 1, Seg::Root),
+                        false,
+                    )
+                };
+                let plain = !body.bytes().any(|c| {
+                    matches!(
+                        c,
+                        b'\n' | b'\\' | b'*' | b'`' | b'[' | b']' | b'<' | b'>' | b'&' | b'~'
+                    )
+                });
+                if !plain {
+                    out.push_str("\n\n");
+                }
+                out.push_str(&body);
+                if !plain {
+                    out.push_str("\n\n");
+                }
+                out.push_str("</");
+                out.push_str(tag);
+                out.push('>');
+                self.leave(seg);
+            }
+            out.push_str("\n</tr>");
+            if r == 0 && head {
+                out.push_str("\n</thead>");
+            }
+            self.path.pop();
         }
+        if rows.len() > usize::from(head) {
+            out.push_str("\n</tbody>");
+        }
+        out.push_str("\n</table>");
+        out
+    }
+
+    /// Renders a cell's content as one line onto `buf` and returns its
+    /// range there (not necessarily ending at `buf.len()`: the edges are
+    /// trimmed by narrowing the range).
+    fn cell_into(
+        &mut self,
+        cell: &Value,
+        t: &str,
+        children: &[Value],
+        depth: usize,
+        buf: &mut String,
+    ) -> (usize, usize) {
+        let start = buf.len();
         let br = if self.o.html { "<br>" } else { " " };
-        let mut s = if segs.len() == 1 {
-            segs.pop().unwrap_or_default()
-        } else {
-            segs.join(br)
+        let cell_node = matches!(t, "tableCell" | "tableHeader");
+        // Cells of paragraphs only (nearly all of them) are rendered straight
+        // into the buffer; anything else goes through the segment list.
+        // A lone child (the usual case) is looked at only once.
+        let lone = match children {
+            [only] => Some(node_parts(only)),
+            _ => None,
         };
-        segs.clear();
-        self.segs = segs;
+        let fast = cell_node
+            && depth < self.o.max_depth
+            && match lone {
+                Some((t, _, _)) => t == "paragraph" && children[0].is_object(),
+                None => children
+                    .iter()
+                    .all(|c| matches!(c, Value::Object(_)) && ty(c) == "paragraph"),
+            };
+        if fast {
+            let mut any = false;
+            for (i, node) in children.iter().enumerate() {
+                self.path.push(PSeg::Content(i));
+                let inner = match lone {
+                    Some((_, _, c)) => c,
+                    None => node_parts(node).2,
+                };
+                let run = self.inline_nodes(inner, depth + 1, Marks::NONE);
+                if !run.is_empty() {
+                    let mark = buf.len();
+                    if any {
+                        buf.push_str(br);
+                    }
+                    let from = buf.len();
+                    if inline::render_cell_into(run, self.st, &mut self.scratch, buf) {
+                        self.warn(WarningKind::Lossy, "text");
+                    }
+                    if buf.len() == from {
+                        buf.truncate(mark);
+                    } else {
+                        any = true;
+                    }
+                }
+                self.path.pop();
+            }
+        } else {
+            let mut segs = std::mem::take(&mut self.segs);
+            segs.clear();
+            if cell_node {
+                self.flat_blocks(children, depth, 0, &mut segs, Seg::Content);
+            } else {
+                self.flat_blocks(std::slice::from_ref(cell), depth, 0, &mut segs, Seg::Root);
+            }
+            for (i, s) in segs.iter().enumerate() {
+                if i > 0 {
+                    buf.push_str(br);
+                }
+                buf.push_str(s);
+            }
+            segs.clear();
+            self.segs = segs;
+        }
         // One pass tells which of the rewrites below can apply.
         let (mut pipe, mut newline, mut angle) = (false, false, false);
-        for &c in s.as_bytes() {
+        for &c in &buf.as_bytes()[start..] {
             pipe |= c == b'|';
             newline |= c == b'\n';
             angle |= c == b'<';
         }
-        if pipe {
-            s = s.replace('|', "\\|");
+        if pipe || newline {
+            let mut s = buf[start..].to_owned();
+            if pipe {
+                s = s.replace('|', "\\|");
+            }
+            if newline {
+                s = s.replace('\n', br);
+            }
+            buf.truncate(start);
+            buf.push_str(&s);
         }
-        if newline {
-            s = s.replace('\n', br);
-        }
+        let s = &buf[start..];
         if !((angle || (newline && self.o.html)) && s.contains("<br>"))
             && !s.starts_with([' ', '\t'])
             && !s.ends_with([' ', '\t'])
         {
-            return s;
+            return (start, buf.len());
         }
         let mut t = s.trim();
         loop {
@@ -1759,7 +2067,9 @@ impl R<'_> {
                 break;
             }
         }
-        t.to_owned()
+        // `t` is a subslice of `s`; find where it starts.
+        let off = t.as_ptr() as usize - s.as_ptr() as usize;
+        (start + off, start + off + t.len())
     }
 
     fn cell_run(&mut self, run: Run<'_>, segs: &mut Vec<String>) {

@@ -295,8 +295,29 @@ proptest! {
     }
 
     #[test]
+    fn schema_shaped_documents_keep_text_with_every_alternative(d in doc(), flip in any::<bool>()) {
+        let opts = adf_md::Options::new()
+            .table_style(if flip { adf_md::TableStyle::Html } else { adf_md::TableStyle::Auto })
+            .header_less_tables(adf_md::HeaderlessTables::PromoteFirstRow)
+            .span_fill(adf_md::SpanFill::Repeat)
+            .whitespace_mode(adf_md::WhitespaceMode::Exact)
+            .underline(adf_md::MarkStyle::Html)
+            .colors(adf_md::MarkStyle::Html)
+            .subsup(adf_md::MarkStyle::Drop)
+            .hard_break(if flip { adf_md::HardBreakStyle::TwoSpaces } else { adf_md::HardBreakStyle::Html })
+            .media_resolver(|id, _, _| Some(format!("https://files.example/{id}")));
+        let md = adf_md::convert(&d, &opts).markdown;
+        assert_text_preserved(&d, &md);
+    }
+
+    #[test]
     fn emphasis_runs_survive(parts in prop::collection::vec((word(), prop::sample::subsequence(vec![0u8, 1, 2, 3, 4], 0..=3)), 1..10)) {
-        check_marks(&parts);
+        check_marks(&parts, false);
+    }
+
+    #[test]
+    fn emphasis_runs_survive_exact_whitespace(parts in prop::collection::vec((word(), prop::sample::subsequence(vec![0u8, 1, 2, 3, 4], 0..=3)), 1..10)) {
+        check_marks(&parts, true);
     }
 }
 
@@ -323,7 +344,7 @@ const LINK: u8 = 16;
 /// Renders one paragraph of marked text and checks, character by character
 /// (whitespace aside, which may move outside a span), that a CommonMark+GFM
 /// parser reads back exactly the marks of the input.
-fn check_marks(parts: &[(String, Vec<u8>)]) {
+fn check_marks(parts: &[(String, Vec<u8>)], exact: bool) {
     let mut nodes = Vec::new();
     let mut expected: Vec<(char, u8)> = Vec::new();
     for (text, marks) in parts {
@@ -357,7 +378,12 @@ fn check_marks(parts: &[(String, Vec<u8>)]) {
         expected.extend(text.chars().map(|c| (c, set)));
     }
     let doc = json!({"type": "doc", "content": [{"type": "paragraph", "content": nodes}]});
-    let md = adf_md::to_markdown(&doc);
+    let mode = if exact {
+        adf_md::WhitespaceMode::Exact
+    } else {
+        adf_md::WhitespaceMode::Hoist
+    };
+    let md = adf_md::convert(&doc, &adf_md::Options::new().whitespace_mode(mode)).markdown;
 
     let mut got: Vec<(char, u8)> = Vec::new();
     let mut state = [0i32; 5];
