@@ -65,6 +65,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 pub struct LocalFileSystem {
     root: Arc<PathBuf>,
     crash: Arc<CrashSwitch>,
+    dir_syncs: Arc<DirSyncs>,
 }
 
 /// Test aid: simulates a process crash between temp write and rename.
@@ -104,6 +105,7 @@ impl LocalFileSystem {
         Ok(LocalFileSystem {
             root: Arc::new(root),
             crash: Arc::default(),
+            dir_syncs: Arc::default(),
         })
     }
 
@@ -135,6 +137,7 @@ impl LocalFileSystem {
         let inner = Inner {
             root: Arc::clone(&self.root),
             crash: Arc::clone(&self.crash),
+            dir_syncs: Arc::clone(&self.dir_syncs),
         };
         tokio::task::spawn_blocking(move || f(&inner))
             .await
@@ -152,6 +155,7 @@ impl LocalFileSystem {
 struct Inner {
     root: Arc<PathBuf>,
     crash: Arc<CrashSwitch>,
+    dir_syncs: Arc<DirSyncs>,
 }
 
 impl Inner {
@@ -294,9 +298,9 @@ impl Inner {
         // so readers ignore it.
 
         let parent = target.parent().unwrap_or(self.root.as_path());
-        create_dirs_durably(&self.root, parent).map_err(cleanup)?;
+        create_dirs_durably(&self.root, parent, &self.dir_syncs).map_err(cleanup)?;
         fs::rename(&temp, &target).map_err(|e| cleanup(Error::io("rename into", &target, e)))?;
-        sync_dir(parent)?;
+        self.dir_syncs.sync(parent)?;
         let meta = fs::metadata(&target).map_err(|e| Error::io("stat", &target, e))?;
         Ok(PutResult {
             etag: etag_of(&meta),
@@ -365,7 +369,7 @@ impl Inner {
         remove_if_exists(&self.sidecar_path(key))?;
         remove_if_exists(&self.legacy_sidecar_path(key))?;
         if removed && let Some(parent) = path.parent() {
-            sync_dir(parent)?;
+            self.dir_syncs.sync(parent)?;
         }
         Ok(())
     }
@@ -530,6 +534,60 @@ fn temp_name() -> String {
     format!("{}-{nanos:x}-{n}.tmp", PID.get_or_init(std::process::id))
 }
 
+/// Group commit for directory fsyncs. Concurrent puts into one directory
+/// (every document goes to `normalized/jira/`) each need an fsync of it
+/// that started after their rename; one fsync serves every rename done
+/// before it began, so waiters already covered skip theirs.
+#[derive(Debug, Default)]
+struct DirSyncs {
+    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<DirSync>>>,
+}
+
+#[derive(Debug, Default)]
+struct DirSync {
+    /// (renames announced, renames covered by a finished fsync)
+    tickets: std::sync::Mutex<(u64, u64)>,
+    /// One fsync of the directory at a time.
+    io: std::sync::Mutex<()>,
+}
+
+impl DirSyncs {
+    /// Makes every entry change in `dir` made before this call durable.
+    fn sync(&self, dir: &Path) -> Result<()> {
+        let entry = {
+            let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(dirs.entry(dir.to_path_buf()).or_default())
+        };
+        let result = Self::sync_entry(&entry, dir);
+        // Forget directories nobody is syncing, so the map stays as small
+        // as the number of puts in flight (raw objects each have their own).
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if Arc::strong_count(&entry) == 2 {
+            dirs.remove(dir);
+        }
+        result
+    }
+
+    fn sync_entry(entry: &DirSync, dir: &Path) -> Result<()> {
+        let lock = |m: &std::sync::Mutex<(u64, u64)>| *m.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = {
+            let mut t = entry.tickets.lock().unwrap_or_else(|e| e.into_inner());
+            t.0 += 1;
+            t.0
+        };
+        let _io = entry.io.lock().unwrap_or_else(|e| e.into_inner());
+        let (announced, covered) = lock(&entry.tickets);
+        if covered >= ticket {
+            return Ok(());
+        }
+        // Every rename announced by now happened before this fsync starts.
+        sync_dir(dir)?;
+        let mut t = entry.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        t.1 = t.1.max(announced);
+        Ok(())
+    }
+}
+
 /// Fsyncs a directory so a rename or new entry in it survives a power loss.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -538,16 +596,16 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 /// `create_dir_all` that also fsyncs the parent of every directory it makes.
-fn create_dirs_durably(root: &Path, dir: &Path) -> Result<()> {
+fn create_dirs_durably(root: &Path, dir: &Path, dir_syncs: &DirSyncs) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
     let parent = dir.parent().unwrap_or(root);
     if parent != dir && parent.starts_with(root) {
-        create_dirs_durably(root, parent)?;
+        create_dirs_durably(root, parent, dir_syncs)?;
     }
     match fs::create_dir(dir) {
-        Ok(()) => sync_dir(parent),
+        Ok(()) => dir_syncs.sync(parent),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
         Err(e) => Err(Error::io("create the directory", dir, e)),
     }
@@ -646,6 +704,45 @@ mod tests {
         assert_eq!(visible, ["raw"]);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_puts_into_one_directory_share_its_fsyncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalFileSystem::new(dir.path()).unwrap();
+        let puts = (0..64).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let key = ObjectKey::new(format!("normalized/jira/ENG-{i}.json")).unwrap();
+                store
+                    .put_opts(&key, Bytes::from(format!("{i}")), PutOptions::default())
+                    .await
+                    .unwrap();
+                key
+            })
+        });
+        for (i, put) in puts.enumerate() {
+            let key = put.await.unwrap();
+            assert_eq!(
+                store.get(&key).await.unwrap().body,
+                format!("{i}").as_bytes()
+            );
+        }
+        // Nothing is left waiting, and finished directories are forgotten.
+        assert!(store.dir_syncs.dirs.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_directory_fsync_covers_the_renames_announced_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = DirSync::default();
+        // Three renames announced, none covered: the next sync covers all.
+        *entry.tickets.lock().unwrap() = (3, 0);
+        DirSyncs::sync_entry(&entry, dir.path()).unwrap();
+        assert_eq!(*entry.tickets.lock().unwrap(), (4, 4));
+        // A waiter whose ticket is already covered skips the fsync.
+        *entry.tickets.lock().unwrap() = (4, 9);
+        DirSyncs::sync_entry(&entry, Path::new("/nonexistent/so/fsync/would/fail")).unwrap();
+    }
+
     #[tokio::test]
     async fn sidecars_of_older_stores_are_still_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -661,7 +758,11 @@ mod tests {
         let hex = hex_digest(key.as_str());
         let legacy = meta.join("raw/jira/ENG-1/x.json.meta.json");
         fs::create_dir_all(legacy.parent().unwrap()).unwrap();
-        fs::rename(meta.join(&hex[..2]).join(format!("{hex}.meta.json")), &legacy).unwrap();
+        fs::rename(
+            meta.join(&hex[..2]).join(format!("{hex}.meta.json")),
+            &legacy,
+        )
+        .unwrap();
         assert_eq!(store.head(&key).await.unwrap().metadata["issue-id"], "7");
         store.delete(&key).await.unwrap();
         assert!(!legacy.exists());
