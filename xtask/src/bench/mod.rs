@@ -152,9 +152,18 @@ pub(crate) struct SyncRun {
     pub(crate) requests: Requests,
     pub(crate) bytes_written: u64,
     pub(crate) sim_cpu: Duration,
+    /// Where the corpus was written: the durable disk, or tmpfs.
+    pub(crate) storage: &'static str,
 }
 
 impl SyncRun {
+    /// The CPU the run cost both processes, spread over every core: no
+    /// schedule on this machine finishes sooner.
+    pub(crate) fn cpu_bound(&self) -> f64 {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        (self.measured.cpu() + self.sim_cpu).as_secs_f64() / cores as f64
+    }
+
     pub(crate) fn issues_per_second(&self) -> f64 {
         self.summary["issues_seen"].as_u64().unwrap_or(0) as f64
             / self.measured.wall.as_secs_f64().max(1e-9)
@@ -193,6 +202,8 @@ pub(crate) struct Results {
     pub(crate) incremental: Vec<SyncRun>,
     pub(crate) sweep_concurrency: Vec<SyncRun>,
     pub(crate) sweep_latency: Vec<SyncRun>,
+    /// The sweep size synced into tmpfs: what durable writes cost.
+    pub(crate) tmpfs: Vec<SyncRun>,
     pub(crate) tap_jira: Vec<TapComparison>,
     pub(crate) adf: Vec<criterion::Estimate>,
     pub(crate) normalize: Vec<criterion::Estimate>,
@@ -240,6 +251,16 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         machine: machine(),
         ..Results::default()
     };
+    // Every run writes a corpus of its own, and all are deleted at the end:
+    // ext4 skips recently freed inodes when it allocates new ones, so a run
+    // right after a large deletion pays for it (several times the system
+    // time), which would make each figure depend on the run before it.
+    let corpora = work.join("corpus");
+    let old_corpora = work.join(format!("old-corpus-{}", std::process::id()));
+    if corpora.exists() {
+        std::fs::rename(&corpora, &old_corpora)?;
+    }
+    std::fs::create_dir_all(&corpora)?;
     let tap = match settings.tap_jira_max {
         Some(_) => Some(tap_jira::TapJira::install(&root)?),
         None => None,
@@ -251,7 +272,7 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
                 "{issues} issues at {latency_ms} ms: full sync, {CHANGED_PERCENT}% edited, incremental sync"
             ));
             let mut sim = start_sim(&bins, &work, issues, latency_ms)?;
-            let out = fresh_dir(&work.join("corpus"))?;
+            let out = fresh_dir(&corpora.join(format!("{issues}-{latency_ms}ms")))?;
             let full = sync_run(
                 &bins,
                 &mut sim,
@@ -276,7 +297,6 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
                 &work,
             )?;
             print_run("incremental", &incremental);
-            std::fs::remove_dir_all(&out).ok();
             if let Some(tap) = &tap
                 && settings.tap_jira_max.is_some_and(|max| issues <= max)
             {
@@ -317,6 +337,7 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         let run = fresh_full_sync(
             &bins,
             &work,
+            &corpora.join(format!("concurrency-{c}")),
             settings.sweep_issues,
             SWEEP_CONCURRENCY_LATENCY_MS,
             c,
@@ -332,12 +353,30 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         let run = fresh_full_sync(
             &bins,
             &work,
+            &corpora.join(format!("latency-{l}ms")),
             settings.sweep_issues,
             l,
             SWEEP_LATENCY_CONCURRENCY,
         )?;
         print_run(&format!("latency {l} ms"), &run);
         results.sweep_latency.push(run);
+    }
+
+    let tmpfs = Path::new("/dev/shm");
+    if tmpfs.is_dir() {
+        util::step(&format!(
+            "storage: {} issues into tmpfs (no durable writes), at {LATENCIES_MS:?} ms",
+            settings.sweep_issues
+        ));
+        let corpus = tmpfs.join(format!("jira-ingest-bench-{}", std::process::id()));
+        for &l in &LATENCIES_MS {
+            let run = fresh_full_sync(&bins, &work, &corpus, settings.sweep_issues, l, CONCURRENCY);
+            std::fs::remove_dir_all(&corpus).ok();
+            let mut run = run?;
+            run.storage = "tmpfs";
+            print_run(&format!("tmpfs, latency {l} ms"), &run);
+            results.tmpfs.push(run);
+        }
     }
 
     if settings.criterion {
@@ -366,7 +405,9 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     let doc = root.join("docs").join("benchmarks.md");
     let svg = root.join("docs").join("benchmarks-sync.svg");
     report::write(&results, &doc, &svg, &work.join("results.json"))?;
-    std::fs::remove_dir_all(work.join("corpus")).ok();
+    util::step("removing the corpora the runs wrote");
+    std::fs::remove_dir_all(&corpora).ok();
+    std::fs::remove_dir_all(&old_corpora).ok();
     eprintln!(
         "\nxtask: bench finished in {:.1} min; report in {} and {}",
         results.duration.as_secs_f64() / 60.0,
@@ -395,13 +436,14 @@ fn start_sim(bins: &Binaries, work: &Path, issues: usize, latency_ms: u64) -> Re
 fn fresh_full_sync(
     bins: &Binaries,
     work: &Path,
+    corpus: &Path,
     issues: usize,
     latency_ms: u64,
     concurrency: u32,
 ) -> Result<SyncRun> {
     let mut sim = start_sim(bins, work, issues, latency_ms)?;
-    let out = fresh_dir(&work.join("corpus"))?;
-    let run = sync_run(
+    let out = fresh_dir(corpus)?;
+    sync_run(
         bins,
         &mut sim,
         &out,
@@ -410,9 +452,7 @@ fn fresh_full_sync(
         concurrency,
         0,
         work,
-    )?;
-    std::fs::remove_dir_all(&out).ok();
-    Ok(run)
+    )
 }
 
 fn fresh_dir(dir: &Path) -> Result<PathBuf> {
@@ -511,6 +551,7 @@ fn sync_run(
         requests: Requests::between(&before, &after),
         bytes_written: tally_bytes(out).saturating_sub(bytes_before),
         sim_cpu,
+        storage: "disk",
     })
 }
 
