@@ -81,7 +81,7 @@ run "defaults_match_the_original_design" {
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
       "JIRA_INGEST_S3_BUCKET", "JIRA_INGEST_S3_PREFIX", "JIRA_INGEST_KMS_KEY_ID", "JIRA_OAUTH_SECRET_ID",
       "JIRA_INGEST_SSM_PARAMETER", "JIRA_JQL", "JIRA_BACKFILL_DAYS", "JIRA_OVERLAP", "JIRA_INDEX_LAG",
-      "RUST_LOG", "AWS_LAMBDA_LOG_FORMAT",
+      "RUST_LOG", "AWS_LAMBDA_LOG_FORMAT", "MALLOC_ARENA_MAX",
     ])
     error_message = "the environment must be exactly that of contracts §4"
   }

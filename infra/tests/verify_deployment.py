@@ -134,6 +134,7 @@ def check_present(c, out, args, aws):
         "JIRA_INDEX_LAG": "2m",
         "RUST_LOG": "info",
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "MALLOC_ARENA_MAX": "2",
     }
     env = conf.get("Environment", {}).get("Variables", {})
     c.check("function environment is exactly that of contracts section 4",

@@ -59,7 +59,7 @@ pub use config::{RunOptions, SyncConfig};
 pub use engine::{Clock, Engine};
 pub use error::{Error, Result};
 pub use manifest::{ManifestLine, Op};
-pub use state::{Checkpoint, IndexEntry};
+pub use state::{Checkpoint, IndexEntry, Sha256Hex};
 pub use status::Status;
 pub use summary::{RunStatus, RunSummary};
 pub use window::Window;

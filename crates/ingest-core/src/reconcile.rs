@@ -92,7 +92,7 @@ impl Engine {
                     .await?;
             }
             tracing::info!(issue.id = %id, issue.key = %entry.key, "issue gone from jira; document deleted");
-            manifest.push(delete_line(id, &entry));
+            manifest.push(&delete_line(id, &entry));
             index.remove(id);
             summary.deleted += 1;
         }
@@ -123,7 +123,7 @@ impl Engine {
 
         manifest.save(self.store.as_ref()).await?;
         index.save(self.store.as_ref()).await?;
-        if !manifest.lines().is_empty() {
+        if !manifest.is_empty() {
             summary.manifest_key = Some(manifest.key().to_owned());
         }
         summary.cursor = self.cursor_text().await?;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use futures::{StreamExt, TryStreamExt, stream};
 use normalize::{FieldCatalogue, IssueKey, RawRecord};
-use sha2::{Digest, Sha256};
 use state_store::ObjectStoreExt;
 use tokio::time::Instant;
 
@@ -14,7 +13,7 @@ use crate::{
     Engine, Error, Result, RunSummary,
     engine::{epoch_ms, from_epoch_ms, new_run_id},
     manifest::Manifest,
-    state::{FIELDS_KEY, IdIndex, IndexEntry, object_key},
+    state::{FIELDS_KEY, IdIndex, IndexEntry, Sha256Hex, object_key},
     writer::{put_normalized, upsert_line},
 };
 
@@ -107,15 +106,17 @@ impl Engine {
                     let entry = IndexEntry {
                         key: doc.key.clone(),
                         updated_ms: epoch_ms(updated),
-                        doc_sha256: hex::encode(Sha256::digest(&bytes)),
-                        content_sha256: doc.content_sha256.clone(),
+                        doc_sha256: Sha256Hex::digest(&bytes),
+                        content_sha256: Sha256Hex::parse(&doc.content_sha256).ok_or_else(|| {
+                            Error::Internal("normalize returned a malformed content_sha256".into())
+                        })?,
                     };
                     let changed = prior.is_none_or(|p| p.doc_sha256 != entry.doc_sha256);
                     // A document deleted or edited by hand is restored too,
                     // without a manifest line when its bytes are unchanged.
                     let doc_key = object_key(&normalize::normalized_object_key(&issue_key))?;
                     let stored_matches = match self.store.get_opt(&doc_key).await? {
-                        Some(got) => hex::encode(Sha256::digest(&got.body)) == entry.doc_sha256,
+                        Some(got) => Sha256Hex::digest(&got.body) == entry.doc_sha256,
                         None => false,
                     };
                     if changed || !stored_matches {
@@ -135,7 +136,7 @@ impl Engine {
                 Some((id, entry, changed)) => {
                     if changed {
                         summary.written += 1;
-                        manifest.push(upsert_line(&id, &entry));
+                        manifest.push(&upsert_line(&id, &entry));
                     } else {
                         summary.unchanged += 1;
                     }
@@ -149,7 +150,7 @@ impl Engine {
         }
         manifest.save(self.store.as_ref()).await?;
         index.save(self.store.as_ref()).await?;
-        if !manifest.lines().is_empty() {
+        if !manifest.is_empty() {
             summary.manifest_key = Some(manifest.key().to_owned());
         }
         summary.cursor = self.cursor_text().await?;

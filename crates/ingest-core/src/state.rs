@@ -35,9 +35,63 @@ pub struct IndexEntry {
     /// `fields.updated` of the stored version, epoch ms.
     pub updated_ms: i64,
     /// SHA-256 of the stored normalized document's bytes.
-    pub doc_sha256: String,
+    pub doc_sha256: Sha256Hex,
     /// The document's `content_sha256`.
-    pub content_sha256: String,
+    pub content_sha256: Sha256Hex,
+}
+
+/// A SHA-256 digest, stored in the index file as 64 hex digits. Held as
+/// bytes: the index of a 100,000-issue site keeps two per issue in memory.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sha256Hex(pub [u8; 32]);
+
+impl Sha256Hex {
+    /// The digest of `bytes`.
+    pub fn digest(bytes: &[u8]) -> Self {
+        use sha2::Digest as _;
+        Sha256Hex(sha2::Sha256::digest(bytes).into())
+    }
+
+    /// Parses 64 hex digits.
+    pub fn parse(hex_text: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(hex_text, &mut out).ok()?;
+        Some(Sha256Hex(out))
+    }
+}
+
+impl std::fmt::Display for Sha256Hex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for Sha256Hex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sha256Hex({self})")
+    }
+}
+
+impl Serialize for Sha256Hex {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 64];
+        // Cannot fail: the buffer is exactly twice the digest's length.
+        let _ = hex::encode_to_slice(self.0, &mut buf);
+        serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Hex {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Sha256Hex::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected a SHA-256 digest as 64 hex digits"))
+    }
 }
 
 /// Issue id to what is stored for it. Ids are compared as numbers where
@@ -89,9 +143,16 @@ impl IdIndex {
         if !self.dirty {
             return Ok(());
         }
-        let file = IndexFile {
+        // Serialized from a borrow: cloning 100,000 entries first would
+        // double the index's memory at every save.
+        #[derive(Serialize)]
+        struct IndexFileRef<'a> {
+            version: u32,
+            entries: &'a BTreeMap<String, IndexEntry>,
+        }
+        let file = IndexFileRef {
             version: INDEX_VERSION,
-            entries: self.entries.clone(),
+            entries: &self.entries,
         };
         let body = serde_json::to_vec(&file).map_err(|e| Error::Internal(e.to_string()))?;
         store
@@ -259,7 +320,7 @@ mod tests {
 
     #[test]
     fn index_format_v1_stays_readable() {
-        let golden = r#"{"version":1,"entries":{"10001":{"key":"ENG-1","updated_ms":5,"doc_sha256":"a","content_sha256":"b"}}}"#;
+        let golden = r#"{"version":1,"entries":{"10001":{"key":"ENG-1","updated_ms":5,"doc_sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","content_sha256":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}}"#;
         let file: IndexFile = serde_json::from_str(golden).unwrap();
         assert_eq!(file.entries["10001"].key, "ENG-1");
         assert_eq!(serde_json::to_string(&file).unwrap(), golden);

@@ -206,7 +206,7 @@ impl Engine {
             }
             Err(e) => return Err(e),
         }
-        if !run.manifest.lines().is_empty() {
+        if !run.manifest.is_empty() {
             summary.manifest_key = Some(run.manifest.key().to_owned());
         }
         let stats = self.jira.stats();

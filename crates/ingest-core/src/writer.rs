@@ -11,7 +11,6 @@ use bytes::Bytes;
 use jira_client::RawIssue;
 use normalize::{FieldCatalogue, IssueKey, RawRecord};
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 use state_store::{ObjectStore, PutMode, PutOptions};
 use time::OffsetDateTime;
 
@@ -19,7 +18,7 @@ use crate::{
     Error, Result,
     engine::{epoch_ms, from_epoch_ms},
     manifest::{Manifest, ManifestLine, Op},
-    state::{IdIndex, IndexEntry, object_key},
+    state::{IdIndex, IndexEntry, Sha256Hex, object_key},
     summary::RunSummary,
 };
 
@@ -156,7 +155,7 @@ pub(crate) async fn write_issue(
             let document = RawRecord::parse(&raw)
                 .and_then(|record| normalize::normalize(&record, &catalogue, &raw_key, &options))?;
             let bytes = document.to_json_bytes();
-            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let sha256 = Sha256Hex::digest(&bytes);
             Ok::<_, normalize::Error>((document.content_sha256, bytes, sha256))
         })
         .await
@@ -177,6 +176,8 @@ pub(crate) async fn write_issue(
             });
         }
     };
+    let content_sha256 = Sha256Hex::parse(&content_sha256)
+        .ok_or_else(|| Error::Internal("normalize returned a malformed content_sha256".into()))?;
     let entry = IndexEntry {
         key: key.to_string(),
         updated_ms,
@@ -245,7 +246,7 @@ pub(crate) async fn put_normalized(
             "updated",
             normalize::updated_key(from_epoch_ms(entry.updated_ms)),
         )
-        .with_metadata("content-sha256", entry.content_sha256.clone());
+        .with_metadata("content-sha256", entry.content_sha256.to_string());
     store
         .put_opts(
             &object_key(&normalize::normalized_object_key(key))?,
@@ -281,7 +282,7 @@ pub(crate) fn apply(
             }
             if let Some(old) = moved_from {
                 tracing::info!(issue.id = %id, from = %old.key, to = %entry.key, "issue moved");
-                manifest.push(delete_line(&id, &old));
+                manifest.push(&delete_line(&id, &old));
                 summary.moved += 1;
                 summary.deleted += 1;
             }
@@ -289,7 +290,7 @@ pub(crate) fn apply(
                 summary.unchanged += 1;
             } else {
                 summary.written += 1;
-                manifest.push(upsert_line(&id, &entry));
+                manifest.push(&upsert_line(&id, &entry));
             }
             index.insert(id, entry);
         }
@@ -305,7 +306,7 @@ pub(crate) fn upsert_line(id: &str, entry: &IndexEntry) -> ManifestLine {
             entry.updated_ms,
         ))),
         normalized_key: format!("normalized/jira/{}.json", entry.key),
-        content_sha256: Some(entry.content_sha256.clone()),
+        content_sha256: Some(entry.content_sha256.to_string()),
     }
 }
 

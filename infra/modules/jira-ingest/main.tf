@@ -54,5 +54,8 @@ locals {
     JIRA_INDEX_LAG            = var.index_lag
     RUST_LOG                  = var.log_level
     AWS_LAMBDA_LOG_FORMAT     = "JSON"
+    # Not a contract setting: two glibc malloc arenas keep peak memory
+    # flat as the site grows (docs/benchmarks.md).
+    MALLOC_ARENA_MAX = "2"
   }
 }

@@ -83,7 +83,7 @@ fn markdown(r: &Results, svg_name: &str) -> String {
     let _ = writeln!(
         o,
         "\nSetup: release binaries. `jira-sim` runs as its own process (fixed dataset, seed \
-         {seed}; about 23 KB of JSON per issue) with the given latency added to every request \
+         {seed}; every issue with its changelog, comments and custom fields) with the given latency added to every request \
          and Jira's burst limit of {burst} requests per second per endpoint. `jira-ingest sync` \
          runs with concurrency {c} (its default) into the filesystem backend, whose writes are \
          durable (fsync of file and directory). Wall time is the whole process, start to exit; \
