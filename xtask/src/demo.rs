@@ -190,28 +190,6 @@ fn sync(cli_bin: &Path, site: &str, out: &Path) -> Result<(serde_json::Value, Du
     Ok((summary, elapsed))
 }
 
-/// Files and bytes under `dir`.
-fn tally(dir: &Path) -> (u64, u64) {
-    let mut files = 0;
-    let mut bytes = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(m) = e.metadata() {
-                files += 1;
-                bytes += m.len();
-            }
-        }
-    }
-    (files, bytes)
-}
-
 fn first_file(dir: &Path) -> Option<PathBuf> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
@@ -249,7 +227,7 @@ fn report(
         ),
         ("state/jira", "the cursor and private sync state"),
     ] {
-        let (files, bytes) = tally(&out.join(sub));
+        let (files, bytes) = util::tally(&out.join(sub));
         println!(
             "  {sub:<22} {files:>6} files {:>9.1} MiB  {what}",
             bytes as f64 / 1_048_576.0

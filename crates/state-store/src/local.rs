@@ -569,20 +569,20 @@ impl DirSyncs {
     }
 
     fn sync_entry(entry: &DirSync, dir: &Path) -> Result<()> {
-        let lock = |m: &std::sync::Mutex<(u64, u64)>| *m.lock().unwrap_or_else(|e| e.into_inner());
+        let tickets = || entry.tickets.lock().unwrap_or_else(|e| e.into_inner());
         let ticket = {
-            let mut t = entry.tickets.lock().unwrap_or_else(|e| e.into_inner());
+            let mut t = tickets();
             t.0 += 1;
             t.0
         };
         let _io = entry.io.lock().unwrap_or_else(|e| e.into_inner());
-        let (announced, covered) = lock(&entry.tickets);
+        let (announced, covered) = *tickets();
         if covered >= ticket {
             return Ok(());
         }
         // Every rename announced by now happened before this fsync starts.
         sync_dir(dir)?;
-        let mut t = entry.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = tickets();
         t.1 = t.1.max(announced);
         Ok(())
     }

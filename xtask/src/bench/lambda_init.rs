@@ -64,15 +64,7 @@ fn one(bootstrap: &Path) -> Result<(Duration, u64)> {
         .spawn()
         .with_context(|| format!("could not start {}", bootstrap.display()))?;
     let got = rx.recv_timeout(Duration::from_secs(30));
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        * 1024;
+    let rss = super::measure::read_vm_hwm_kib(child.id()).unwrap_or(0) * 1024;
     let _ = child.kill();
     let output = child.wait_with_output()?;
     let Ok((at, line)) = got else {

@@ -141,14 +141,18 @@ fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-fn read_vm_hwm_kib(pid: u32) -> Option<u64> {
-    parse_vm_hwm_kib(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+/// The process's peak resident memory so far (`VmHWM`), KiB.
+pub(crate) fn read_vm_hwm_kib(pid: u32) -> Option<u64> {
+    kib_field(
+        &std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
+        "VmHWM",
+    )
 }
 
-fn parse_vm_hwm_kib(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+/// A `Name:   1234 kB` line of a `/proc` file such as `status` or `meminfo`.
+pub(crate) fn kib_field(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -189,8 +193,8 @@ mod tests {
     fn vm_hwm_is_read_in_kib() {
         let status =
             "Name:\tjira-ingest\nVmPeak:\t  900 kB\nVmHWM:\t   45123 kB\nVmRSS:\t 100 kB\n";
-        assert_eq!(parse_vm_hwm_kib(status), Some(45_123));
-        assert_eq!(parse_vm_hwm_kib("Name:\tzombie\n"), None);
+        assert_eq!(kib_field(status, "VmHWM"), Some(45_123));
+        assert_eq!(kib_field("Name:\tzombie\n", "VmHWM"), None);
     }
 
     #[test]

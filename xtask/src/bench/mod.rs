@@ -499,7 +499,7 @@ fn sync_run(
 ) -> Result<SyncRun> {
     let before = sim.control("stats")?;
     let sim_cpu_before = measure::cpu_of(sim.pid()).unwrap_or_default();
-    let bytes_before = tally_bytes(out);
+    let bytes_before = util::tally(out).1;
     let mut cmd = Command::new(&bins.cli);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("JIRA_") {
@@ -549,7 +549,7 @@ fn sync_run(
         measured,
         summary,
         requests: Requests::between(&before, &after),
-        bytes_written: tally_bytes(out).saturating_sub(bytes_before),
+        bytes_written: util::tally(out).1.saturating_sub(bytes_before),
         sim_cpu,
         storage: "disk",
     })
@@ -571,25 +571,6 @@ fn print_run(what: &str, run: &SyncRun) {
     );
 }
 
-/// Bytes of every file under `dir`.
-fn tally_bytes(dir: &Path) -> u64 {
-    let mut bytes = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(_) => bytes += e.metadata().map_or(0, |m| m.len()),
-                Err(_) => {}
-            }
-        }
-    }
-    bytes
-}
-
 /// CPU model, cores, memory, kernel, filesystem, toolchain.
 fn machine() -> Vec<(String, String)> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -599,13 +580,9 @@ fn machine() -> Vec<(String, String)> {
         .and_then(|l| l.split_once(':'))
         .map_or_else(|| "unknown".to_owned(), |(_, m)| m.trim().to_owned());
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let mem_kib: u64 = std::fs::read_to_string("/proc/meminfo")
+    let mem_kib = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
+        .and_then(|m| measure::kib_field(&m, "MemTotal"))
         .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap_or_default()
