@@ -236,6 +236,7 @@ fn error_type(e: &ingest_core::Error) -> &'static str {
         ingest_core::Error::Busy(_) => "busy",
         ingest_core::Error::MassDeleteRefused { .. } => "mass_delete_refused",
         ingest_core::Error::Precondition(_) => "precondition",
+        ingest_core::Error::IssuesUnavailable { .. } => "issues_unavailable",
         ingest_core::Error::CorruptState { .. } => "corrupt_state",
         ingest_core::Error::Storage(_) => "storage",
         ingest_core::Error::Jira(j) => match j.kind() {

@@ -52,6 +52,24 @@ pub enum Error {
         reason: String,
     },
 
+    /// Jira listed issues of the run in a bulk fetch's `issueErrors` (a
+    /// retriable failure, not "does not exist") even after the client's
+    /// retries. The cursor stays before them, so the next run asks again.
+    #[error(
+        "jira could not return {count} issue(s) (ids {}{}): {message}; nothing past them was \
+         recorded and the next run asks for them again",
+        ids.join(", "),
+        if *count > ids.len() { ", ..." } else { "" }
+    )]
+    IssuesUnavailable {
+        /// How many issues Jira did not return.
+        count: usize,
+        /// The first (up to 10) of their ids.
+        ids: Vec<String>,
+        /// Jira's message for the first of them.
+        message: String,
+    },
+
     /// `renormalize` needs state a sync writes first.
     #[error("{0}")]
     Precondition(String),
@@ -76,7 +94,7 @@ impl Error {
         match self {
             Error::Jira(e) => e.is_retryable(),
             Error::Storage(e) => e.is_retryable(),
-            Error::Busy(_) => true,
+            Error::Busy(_) | Error::IssuesUnavailable { .. } => true,
             _ => false,
         }
     }

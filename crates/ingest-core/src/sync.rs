@@ -508,10 +508,20 @@ pub(crate) async fn hydrate(
     // `*all` (multi-valued fields) and the changelog expand both keep the
     // batch at 100 issues per call; `bulk_fetch` splits larger id lists.
     let fetched = jira.bulk_fetch(&ids, &fields, &expand).await?;
-    for err in &fetched.errors {
+    let (gone, unavailable): (Vec<_>, Vec<_>) =
+        fetched.errors.iter().partition(|e| e.is_not_found());
+    for err in gone {
         // Deleted or hidden between enumeration and fetch: the next
         // reconcile removes them if they are gone for good.
-        tracing::debug!(ids = ?err.ids_or_keys, status = ?err.status, "bulk fetch skipped issues");
+        tracing::debug!(id = %err.id, message = %err.error_message, "bulk fetch skipped an issue");
+    }
+    if let Some(first) = unavailable.first() {
+        // Skipping them would let the cursor pass issues never written.
+        return Err(Error::IssuesUnavailable {
+            count: unavailable.len(),
+            ids: unavailable.iter().take(10).map(|e| e.id.clone()).collect(),
+            message: first.error_message.clone(),
+        });
     }
     complete(&jira, fetched.issues, concurrency).await
 }

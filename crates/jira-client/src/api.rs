@@ -441,7 +441,51 @@ impl JiraClient {
         Ok(all)
     }
 
+    /// One batch, with the ids Jira lists in `issueErrors` for a reason
+    /// other than "does not exist" asked again as the retry policy allows
+    /// (Jira documents those as retriable errors or payload constraints).
+    /// What still fails is returned in [`BulkFetch::errors`].
     async fn bulk_fetch_batch(
+        &self,
+        batch: Vec<String>,
+        fields: &[String],
+        expand: &[String],
+    ) -> Result<BulkFetch> {
+        let mut out = self.bulk_fetch_split(batch, fields, expand).await?;
+        let policy = &self.inner.retry;
+        for retry in 0..policy.max_retries {
+            let (retriable, final_errors): (Vec<BulkFetchError>, Vec<BulkFetchError>) =
+                out.errors.into_iter().partition(|e| !e.is_not_found());
+            out.errors = final_errors;
+            if retriable.is_empty() {
+                return Ok(out);
+            }
+            let delay = policy.delay(retry, None);
+            tracing::debug!(
+                issues = retriable.len(),
+                ?delay,
+                message = %retriable[0].error_message,
+                "bulk fetch listed retriable issue errors; asking for those issues again"
+            );
+            tokio::time::sleep(delay).await;
+            let again = self
+                .bulk_fetch_split(
+                    retriable.into_iter().map(|e| e.id).collect(),
+                    fields,
+                    expand,
+                )
+                .await?;
+            out.issues.extend(again.issues);
+            out.errors.extend(again.errors);
+            // Keep Jira's ascending id order across the retried issues.
+            out.issues
+                .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
+        }
+        Ok(out)
+    }
+
+    /// One batch, split and sent again while Jira refuses it as too large.
+    async fn bulk_fetch_split(
         &self,
         batch: Vec<String>,
         fields: &[String],

@@ -554,7 +554,7 @@ pub(crate) struct Inner {
     gateway: Url,
     preset_cloud_id: Option<String>,
     api_base: OnceCell<(Url, Option<String>)>,
-    retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     pacer: Pacer,
     permits: Semaphore,
     pub(crate) concurrency: usize,

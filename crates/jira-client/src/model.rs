@@ -213,18 +213,31 @@ pub struct BulkFetch {
     pub errors: Vec<BulkFetchError>,
 }
 
-/// Ids or keys a bulk fetch could not return, with Jira's reason.
+/// An issue a bulk fetch could not return, with Jira's reason
+/// (`issueErrors[]` of the response: `{"id": .., "errorMessage": ..}`).
+///
+/// Jira documents these entries as retriable errors or payload
+/// constraints; issues that do not exist or are not visible are normally
+/// left out of the response instead, though some sites list them here with
+/// a "does not exist" message (see [`BulkFetchError::is_not_found`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkFetchError {
-    /// The ids or keys concerned.
-    #[serde(rename = "issueIdsOrKeys", default)]
-    pub ids_or_keys: Vec<String>,
-    /// Jira's status for them (usually 404).
+    /// The issue id (or key) as requested.
     #[serde(default)]
-    pub status: Option<u16>,
-    /// Jira's messages.
-    #[serde(rename = "elementErrors", default)]
-    pub element_errors: ErrorCollection,
+    pub id: String,
+    /// Jira's message.
+    #[serde(rename = "errorMessage", default)]
+    pub error_message: String,
+}
+
+impl BulkFetchError {
+    /// Whether Jira's message says the issue does not exist or is not
+    /// visible to the caller, as opposed to a retriable failure.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        let m = self.error_message.to_ascii_lowercase();
+        m.contains("does not exist") || m.contains("not found") || m.contains("permission")
+    }
 }
 
 /// Jira's standard error body: `{"errorMessages": [..], "errors": {field: msg}}`.

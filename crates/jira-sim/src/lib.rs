@@ -99,6 +99,10 @@ pub struct Faults {
     pub error_rate_5xx: f64,
     /// Probability that a REST call's connection drops mid-response.
     pub drop_rate: f64,
+    /// Probability that a bulk fetch lists an issue it could return in
+    /// `issueErrors` with a retriable message instead (Jira documents these
+    /// as transient errors or payload constraints).
+    pub bulk_issue_error_rate: f64,
     /// How long (on the simulator clock) an edit takes to become searchable.
     pub index_lag: Duration,
 }
@@ -240,6 +244,7 @@ impl JiraSim {
         }
         if !(0.0..=1.0).contains(&config.faults.error_rate_5xx)
             || !(0.0..=1.0).contains(&config.faults.drop_rate)
+            || !(0.0..=1.0).contains(&config.faults.bulk_issue_error_rate)
         {
             return Err(Error::InvalidConfig {
                 reason: "fault rates must be between 0 and 1".into(),

@@ -26,6 +26,8 @@ use crate::{
 };
 
 const NOT_FOUND_ISSUE: &str = "Issue does not exist or you do not have permission to see it.";
+/// What the `bulk_issue_error_rate` fault lists an issue with.
+const TRANSIENT_ISSUE_ERROR: &str = "The issue could not be retrieved in time; request it again.";
 const REMOVED_SEARCH: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";
 const TOKEN_TTL_MS: i64 = 7 * 86_400_000;
 const BAD_PAYLOAD: &str =
@@ -1298,8 +1300,12 @@ impl Shared {
         let s = self.read();
         let mut found: Vec<u32> = Vec::new();
         let mut errors = Vec::new();
+        let error_rate = lock(&self.limits).faults.bulk_issue_error_rate;
         for k in &ids {
             match s.resolve(k).filter(|_| !anon) {
+                Some(_) if error_rate > 0.0 && lock(&self.limits).fault_rng.chance(error_rate) => {
+                    errors.push(json!({"id": k, "errorMessage": TRANSIENT_ISSUE_ERROR}));
+                }
                 Some(i) => found.push(i),
                 None => errors.push(json!({"id": k, "errorMessage": NOT_FOUND_ISSUE})),
             }

@@ -55,6 +55,7 @@ impl HandlerError {
             E::Busy(_) => "Retryable.Busy",
             E::MassDeleteRefused { .. } => "NonRetryable.MassDeleteRefused",
             E::Precondition(_) => "NonRetryable.Precondition",
+            E::IssuesUnavailable { .. } => "Retryable.IssuesUnavailable",
             E::CorruptState { .. } => "NonRetryable.CorruptState",
             E::Storage(s) => return Self::from_storage(s, message),
             E::Jira(j) => match j.kind() {

@@ -163,3 +163,46 @@ async fn a_cursor_never_moves_backwards() {
     // …and its cursor is still at least the first run's.
     assert!(old.cursor >= first.cursor, "{old:?} vs {first:?}");
 }
+
+/// Jira lists some issues of a bulk fetch in `issueErrors` with a
+/// retriable reason: the client asks again and nothing is lost.
+#[tokio::test]
+async fn issues_a_bulk_fetch_lists_as_retriable_errors_are_fetched_again() {
+    let h = Harness::with(300, |c| {
+        c.faults = Faults {
+            bulk_issue_error_rate: 0.1,
+            ..Faults::default()
+        };
+    })
+    .await;
+    let summary = h.engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.status, RunStatus::Complete, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+}
+
+/// Issues Jira keeps failing to return stop the run before the cursor
+/// passes them; the next healthy run writes them.
+#[tokio::test]
+async fn issues_jira_keeps_failing_to_return_hold_the_cursor() {
+    let h = Harness::with(50, |c| {
+        c.faults = Faults {
+            bulk_issue_error_rate: 1.0,
+            ..Faults::default()
+        };
+    })
+    .await;
+    let err = h.engine().sync(RunOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err, ingest_core::Error::IssuesUnavailable { count: 50, .. }),
+        "{err}"
+    );
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("request it again"), "{err}");
+    assert!(h.documents().await.is_empty());
+
+    h.sim.set_faults(Faults::default());
+    let done = h.engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(done.status, RunStatus::Complete, "{done:?}");
+    assert_eq!(done.written, 50);
+    h.assert_matches_ground_truth().await;
+}

@@ -109,11 +109,13 @@ impl Respond for BulkResponder {
             "issues": known.iter().map(|i| issue(*i, &format!("ENG-{i}"))).collect::<Vec<_>>(),
         });
         if !unknown.is_empty() {
-            response["issueErrors"] = json!([{
-                "issueIdsOrKeys": unknown.iter().map(u32::to_string).collect::<Vec<_>>(),
-                "status": 404,
-                "elementErrors": {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
-            }]);
+            response["issueErrors"] = unknown
+                .iter()
+                .map(|i| json!({
+                    "id": i.to_string(),
+                    "errorMessage": "Issue does not exist or you do not have permission to see it."
+                }))
+                .collect();
         }
         ResponseTemplate::new(200).set_body_json(response)
     }
@@ -161,9 +163,88 @@ async fn bulk_fetch_uses_100_per_call_for_multi_valued_fields() {
     // Batches come back in input order.
     let got: Vec<String> = result.issues.iter().map(|i| i.id.clone()).collect();
     assert_eq!(got, ids(1..250));
+    // A "does not exist" error is final: not asked again.
     assert_eq!(result.errors.len(), 1);
-    assert_eq!(result.errors[0].ids_or_keys, ["100001"]);
-    assert_eq!(result.errors[0].status, Some(404));
+    assert_eq!(result.errors[0].id, "100001");
+    assert!(result.errors[0].is_not_found());
+    assert_eq!(batch_sizes(&server).await.len(), 3);
+}
+
+/// Lists every third id of the first request in `issueErrors` with a
+/// retriable reason, as Jira documents for payload constraints; answers
+/// later requests in full.
+struct FlakyBulk(std::sync::atomic::AtomicUsize);
+
+impl Respond for FlakyBulk {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let first = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let (mut issues, mut errors) = (Vec::new(), Vec::new());
+        for id in body["issueIdsOrKeys"].as_array().unwrap() {
+            let id = id.as_str().unwrap();
+            let n: u32 = id.parse().unwrap();
+            if first && n.is_multiple_of(3) {
+                errors.push(json!({"id": id, "errorMessage": "Retry later: response too large."}));
+            } else {
+                issues.push(issue(n, &format!("ENG-{n}")));
+            }
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"issues": issues, "issueErrors": errors}))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn bulk_fetch_asks_again_for_issues_listed_with_a_retriable_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue/bulkfetch"))
+        .respond_with(FlakyBulk(Default::default()))
+        .mount(&server)
+        .await;
+    let result = basic(&server)
+        .bulk_fetch(&ids(1..11), &strings(&["summary"]), &[])
+        .await
+        .unwrap();
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    let got: Vec<String> = result.issues.iter().map(|i| i.id.clone()).collect();
+    assert_eq!(got, ids(1..11), "ascending id order across the retry");
+    assert_eq!(batch_sizes(&server).await, [10, 3]);
+}
+
+/// Always lists the ids as failing with a retriable reason.
+struct BrokenBulk;
+
+impl Respond for BrokenBulk {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let errors: Vec<Value> = body["issueIdsOrKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| json!({"id": id, "errorMessage": "Internal error, retry."}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"issues": [], "issueErrors": errors}))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn bulk_fetch_reports_issues_that_keep_failing_after_the_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue/bulkfetch"))
+        .respond_with(BrokenBulk)
+        .mount(&server)
+        .await;
+    let result = basic(&server)
+        .bulk_fetch(&ids(1..3), &strings(&["summary"]), &[])
+        .await
+        .unwrap();
+    assert!(result.issues.is_empty());
+    let failed: Vec<&str> = result.errors.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(failed, ["1", "2"]);
+    assert!(!result.errors[0].is_not_found());
+    // The first request and the policy's 4 retries.
+    assert_eq!(batch_sizes(&server).await.len(), 5);
 }
 
 #[tokio::test]
