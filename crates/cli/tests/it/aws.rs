@@ -1,102 +1,32 @@
 //! The AWS switches (`--s3-bucket`, `--kms-key-id`, `--ssm-parameter`,
-//! `--oauth-secret-id`) against moto's server: the one `cargo xtask test`
-//! started (`MOTO_ENDPOINT_URL`), or one started here and killed after.
+//! `--oauth-secret-id`) against moto's server (see the `moto-harness`
+//! crate: the one `cargo xtask test` started, or one per test process).
 //! The few emulator calls the test itself needs are raw HTTP, which keeps
 //! the AWS SDK out of this crate's dev-dependencies.
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use jira_sim::OAuthConfig;
+use moto_harness::authorization as auth;
 use serde_json::{Value, json};
 
 use crate::support::{run, sim};
 
 struct Moto {
     endpoint: String,
-    child: Option<Child>,
     http: reqwest::Client,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.child {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-// moto does not check signatures, but routes some services by the
-// credential scope of the Authorization header.
-fn auth(service: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, \
-         SignedHeaders=host, Signature=0"
-    )
 }
 
 impl Moto {
     async fn get() -> Moto {
-        let http = reqwest::Client::new();
-        if let Ok(endpoint) = std::env::var("MOTO_ENDPOINT_URL")
-            && !endpoint.is_empty()
-        {
-            return Moto {
-                endpoint,
-                child: None,
-                http,
-            };
-        }
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
-        let program = if venv.is_file() {
-            venv
-        } else {
-            std::env::var_os("PATH")
-                .and_then(|p| {
-                    std::env::split_paths(&p)
-                        .map(|d| d.join("moto_server"))
-                        .find(|p| p.is_file())
-                })
-                .unwrap_or_else(|| {
-                    panic!(
-                        "moto_server was not found in .venv/bin or on PATH: run `cargo xtask \
-                         test` (it installs it) or `pip install 'moto[server]'`"
-                    )
-                })
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
-        let moto = Moto {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            child: Some(child),
-            http,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !moto
-            .http
-            .get(format!("{}/moto-api/", moto.endpoint))
-            .send()
+        // Starting moto blocks while it boots: keep that off the runtime.
+        let endpoint = tokio::task::spawn_blocking(moto_harness::endpoint)
             .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            .expect("moto start-up task");
+        Moto {
+            endpoint: endpoint.to_owned(),
+            http: reqwest::Client::new(),
         }
-        moto
     }
 
     async fn json_call(&self, service: &str, target: &str, body: Value) -> Value {
