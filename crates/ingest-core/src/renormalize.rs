@@ -2,7 +2,7 @@
 //! without calling Jira (after `normalize` improves, or to change options
 //! such as restricted comments).
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use futures::{StreamExt, TryStreamExt, stream};
 use normalize::{FieldCatalogue, IssueKey, RawRecord};
@@ -71,30 +71,43 @@ impl Engine {
                 .collect()
         };
 
-        let options = self.normalize_options();
+        let (catalogue, options) = (Arc::new(catalogue), Arc::new(self.normalize_options()));
+        let cpu = crate::writer::cpu_slots();
         let mut summary = RunSummary::new(run_id);
         let mut manifest = Manifest::new(run_id);
         let results: Vec<Result<Option<(String, IndexEntry, bool)>>> = stream::iter(targets)
             .map(|(id, key, raw_key)| {
-                let catalogue = &catalogue;
-                let options = &options;
+                let (catalogue, options, cpu) = (&catalogue, &options, &cpu);
                 let prior = id.as_ref().and_then(|id| index.get(id).cloned());
                 async move {
                     let Some(raw) = self.store.get_opt(&object_key(&raw_key)?).await? else {
                         tracing::warn!(%key, %raw_key, "raw object missing; document left as is");
                         return Ok(None);
                     };
-                    let record = match RawRecord::parse(&raw.body) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            tracing::error!(%raw_key, error = %e, "unreadable raw object");
-                            return Ok(None);
-                        }
+                    // Parsing and normalizing are CPU-bound: on the
+                    // blocking pool, one per core, so the runtime keeps
+                    // reading and writing objects meanwhile.
+                    let built = {
+                        let _slot = cpu.acquire().await.map_err(|e| {
+                            Error::Internal(format!("the normalization slots closed: {e}"))
+                        })?;
+                        let (catalogue, options, raw_key) =
+                            (Arc::clone(catalogue), Arc::clone(options), raw_key.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let record = RawRecord::parse(&raw.body)
+                                .map_err(|e| ("unreadable raw object", e))?;
+                            let doc = normalize::normalize(&record, &catalogue, &raw_key, &options)
+                                .map_err(|e| ("could not normalize", e))?;
+                            let bytes = doc.to_json_bytes();
+                            Ok((doc, bytes))
+                        })
+                        .await
+                        .map_err(|e| Error::Internal(format!("a normalization task failed: {e}")))?
                     };
-                    let doc = match normalize::normalize(&record, catalogue, &raw_key, options) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            tracing::error!(%raw_key, error = %e, "could not normalize");
+                    let (doc, bytes) = match built {
+                        Ok(built) => built,
+                        Err((what, e)) => {
+                            tracing::error!(%raw_key, error = %e, "{what}");
                             return Ok(None);
                         }
                     };
@@ -102,7 +115,6 @@ impl Engine {
                         IssueKey::parse(&doc.key).map_err(|e| Error::Internal(e.to_string()))?;
                     let updated = normalize::parse_jira_timestamp(&doc.updated)
                         .map_err(|e| Error::Internal(e.to_string()))?;
-                    let bytes = doc.to_json_bytes();
                     let entry = IndexEntry {
                         key: doc.key.clone(),
                         updated_ms: epoch_ms(updated),
