@@ -220,10 +220,19 @@ pub(crate) fn plain(t: &str) -> Value {
 
 /// Renders ADF as Jira wiki markup, which `/rest/api/2` returns for rich
 /// text. Covers the nodes this module generates; unknown nodes keep their text.
-pub(crate) fn to_wiki(doc: &Value) -> String {
+///
+/// Data Center (`dc`) mentions users by name (`[~alovelace]`) where Cloud
+/// uses `[~accountid:...]`, and its text has the CRLF line ends of the
+/// browser forms it was typed into.
+pub(crate) fn to_wiki(doc: &Value, dc: bool) -> String {
     let mut out = String::new();
-    block(doc, &mut out, "");
-    out.trim_end().to_owned()
+    block(doc, &mut out, "", dc);
+    let wiki = out.trim_end();
+    if dc {
+        wiki.replace('\n', "\r\n")
+    } else {
+        wiki.to_owned()
+    }
 }
 
 fn children(v: &Value) -> &[Value] {
@@ -232,7 +241,7 @@ fn children(v: &Value) -> &[Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-fn inline(v: &Value, out: &mut String) {
+fn inline(v: &Value, out: &mut String, dc: bool) {
     for c in children(v) {
         match c["type"].as_str().unwrap_or_default() {
             "text" => {
@@ -268,36 +277,44 @@ fn inline(v: &Value, out: &mut String) {
                 out.push_str(&t);
             }
             "hardBreak" => out.push_str("\\\\\n"),
-            "mention" => out.push_str(&format!(
-                "[~accountid:{}]",
-                c["attrs"]["id"].as_str().unwrap_or_default()
-            )),
+            "mention" => {
+                let id = c["attrs"]["id"].as_str().unwrap_or_default();
+                if dc {
+                    out.push_str(&format!("[~{id}]"));
+                } else {
+                    out.push_str(&format!("[~accountid:{id}]"));
+                }
+            }
             "emoji" => out.push_str(c["attrs"]["shortName"].as_str().unwrap_or_default()),
             "status" => out.push_str(&format!(
                 "*[{}]*",
                 c["attrs"]["text"].as_str().unwrap_or_default()
             )),
             "date" => out.push_str(c["attrs"]["timestamp"].as_str().unwrap_or_default()),
-            "inlineCard" => out.push_str(&format!(
-                "[{}|{}|smart-link]",
-                c["attrs"]["url"].as_str().unwrap_or_default(),
-                c["attrs"]["url"].as_str().unwrap_or_default()
-            )),
-            _ => inline(c, out),
+            "inlineCard" => {
+                let url = c["attrs"]["url"].as_str().unwrap_or_default();
+                // Smart links are Cloud's; Data Center has plain links.
+                if dc {
+                    out.push_str(&format!("[{url}]"));
+                } else {
+                    out.push_str(&format!("[{url}|{url}|smart-link]"));
+                }
+            }
+            _ => inline(c, out, dc),
         }
     }
 }
 
-fn block(v: &Value, out: &mut String, bullet: &str) {
+fn block(v: &Value, out: &mut String, bullet: &str, dc: bool) {
     for c in children(v) {
         match c["type"].as_str().unwrap_or_default() {
             "paragraph" => {
-                inline(c, out);
+                inline(c, out, dc);
                 out.push_str("\n\n");
             }
             "heading" => {
                 out.push_str(&format!("h{}. ", c["attrs"]["level"].as_u64().unwrap_or(1)));
-                inline(c, out);
+                inline(c, out, dc);
                 out.push_str("\n\n");
             }
             "bulletList" | "orderedList" => {
@@ -308,11 +325,11 @@ fn block(v: &Value, out: &mut String, bullet: &str) {
                         if part["type"] == "paragraph" {
                             out.push_str(&prefix);
                             out.push(' ');
-                            inline(part, out);
+                            inline(part, out, dc);
                             out.push('\n');
                         } else {
                             let wrapper = serde_json::json!({"content": [part]});
-                            block(&wrapper, out, &prefix);
+                            block(&wrapper, out, &prefix, dc);
                         }
                         let _ = n;
                     }
@@ -326,13 +343,13 @@ fn block(v: &Value, out: &mut String, bullet: &str) {
                     Some(l) => out.push_str(&format!("{{code:{l}}}")),
                     None => out.push_str("{code}"),
                 }
-                inline(c, out);
+                inline(c, out, dc);
                 out.push_str("{code}\n\n");
             }
             "blockquote" => {
                 out.push_str("{quote}");
                 let mut inner = String::new();
-                block(c, &mut inner, "");
+                block(c, &mut inner, "", dc);
                 out.push_str(inner.trim_end());
                 out.push_str("{quote}\n\n");
             }
@@ -343,7 +360,7 @@ fn block(v: &Value, out: &mut String, bullet: &str) {
                     .unwrap_or_default();
                 out.push_str(&format!("{{panel{title}}}"));
                 let mut inner = String::new();
-                block(c, &mut inner, "");
+                block(c, &mut inner, "", dc);
                 out.push_str(inner.trim_end());
                 out.push_str("{panel}\n\n");
             }
@@ -357,7 +374,7 @@ fn block(v: &Value, out: &mut String, bullet: &str) {
                         };
                         out.push_str(sep);
                         let mut inner = String::new();
-                        block(cell, &mut inner, "");
+                        block(cell, &mut inner, "", dc);
                         out.push_str(inner.trim().replace('|', "\\|").as_str());
                     }
                     out.push_str(
@@ -386,13 +403,13 @@ fn block(v: &Value, out: &mut String, bullet: &str) {
                 for t in children(c) {
                     let done = t["attrs"]["state"] == "DONE";
                     out.push_str(if done { "* (/) " } else { "* (x) " });
-                    inline(t, out);
+                    inline(t, out, dc);
                     out.push('\n');
                 }
                 out.push('\n');
             }
             _ => {
-                inline(c, out);
+                inline(c, out, dc);
                 out.push_str("\n\n");
             }
         }
@@ -482,7 +499,7 @@ mod wiki_tests {
                 {"type": "tableRow", "content": [{"type": "tableCell", "content": [para(vec![text("a | b")])]}]}]}
         ]});
         assert_eq!(
-            to_wiki(&doc),
+            to_wiki(&doc, false),
             "h2. Problem\n\nsee *this* and {{x}}\n\n* one\n*# inner\n\n{code:rust}fn main() {}{code}\n\n||h||\n|a \\| b|"
         );
     }
@@ -492,7 +509,7 @@ mod wiki_tests {
         let users = vec![("abc".to_owned(), "Ada")];
         for i in 0..200 {
             let d = description(&mut Rng::derive(3, i, 0), &users);
-            let w = to_wiki(&d);
+            let w = to_wiki(&d, false);
             assert!(w.starts_with("h2. Problem"), "{w}");
             assert!(!w.contains("\"type\""));
         }

@@ -1,6 +1,7 @@
-//! A Jira Cloud simulator on loopback that behaves as Jira Cloud's REST API
-//! does for the endpoints the sync uses, over a deterministic seeded dataset.
-//! Used by integration tests, `cargo xtask demo` and the benchmarks.
+//! A Jira simulator on loopback that behaves as Jira Cloud's REST API (or,
+//! with [`SimDeployment::DataCenter`], Jira Data Center's) does for the
+//! endpoints the sync uses, over a deterministic seeded dataset. Used by
+//! integration tests, `cargo xtask demo` and the benchmarks.
 //!
 //! The behaviour follows `shared/docs/jira-cloud.md`: enhanced JQL search
 //! with `nextPageToken` and no `total`, the removed search answering 410,
@@ -86,7 +87,8 @@ impl Default for OAuthConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     /// Requests per second allowed per endpoint and method (token bucket
-    /// with this capacity); over it gives 429 `jira-burst-based`.
+    /// with this capacity); over it gives 429 `jira-burst-based`. Data
+    /// Center has one bucket per user instead, and no reason header.
     pub burst_limit: Option<u32>,
     /// Per-endpoint overrides, keyed like [`Stats::requests`] (`"POST /rest/api/3/search/jql"`).
     pub burst_limits: BTreeMap<String, u32>,
@@ -107,11 +109,33 @@ pub struct Faults {
     pub index_lag: Duration,
 }
 
+/// Which Jira product the simulator plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SimDeployment {
+    /// Jira Cloud: `/rest/api/3` (ADF) and `/rest/api/2` (wiki markup),
+    /// enhanced search, bulk fetch, OAuth 3LO and the API gateway.
+    #[default]
+    Cloud,
+    /// Jira Data Center 9.x/10.x: `/rest/api/2` only, wiki markup, the
+    /// `startAt`/`total` search, Data Center user objects and sprint
+    /// strings; every Cloud-only endpoint is 404.
+    DataCenter {
+        /// The site's `jira.search.views.default.max`: the most issues one
+        /// search page returns, whatever `maxResults` asks (Jira's default 1000).
+        search_max_results: usize,
+    },
+}
+
+/// Jira Data Center's default `jira.search.views.default.max`.
+pub const DC_SEARCH_MAX_RESULTS: usize = 1000;
+
 /// Simulator settings; `Default` gives a small, trouble-free site.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// Where to listen; the default is 127.0.0.1 on a free port.
     pub addr: SocketAddr,
+    /// Cloud (default) or Data Center.
+    pub deployment: SimDeployment,
     pub issues: usize,
     pub seed: u64,
     /// Project keys; issues are spread over them.
@@ -138,6 +162,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            deployment: SimDeployment::Cloud,
             issues: 1000,
             seed: 1,
             projects: vec!["ENG".into(), "OPS".into(), "SUP".into()],
@@ -249,6 +274,18 @@ impl JiraSim {
             return Err(Error::InvalidConfig {
                 reason: "fault rates must be between 0 and 1".into(),
             });
+        }
+        if let SimDeployment::DataCenter { search_max_results } = config.deployment {
+            if config.oauth.is_some() {
+                return Err(Error::InvalidConfig {
+                    reason: "OAuth 3LO is a Jira Cloud feature; use a PAT or basic auth with Data Center".into(),
+                });
+            }
+            if search_max_results == 0 {
+                return Err(Error::InvalidConfig {
+                    reason: "the Data Center search page cap must be at least 1".into(),
+                });
+            }
         }
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

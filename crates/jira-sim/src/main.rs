@@ -1,4 +1,5 @@
-//! `jira-sim`: runs the Jira Cloud simulator on 127.0.0.1.
+//! `jira-sim`: runs the Jira simulator on 127.0.0.1 (Jira Cloud, or Jira
+//! Data Center with `--data-center`).
 //!
 //! The basic invocation is a fixed contract that scripts rely on:
 //! `jira-sim --addr 127.0.0.1:0 --issues N --seed S --email E --api-token T`
@@ -20,14 +21,20 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use jira_sim::{Faults, JiraSim, OAuthConfig, SimConfig};
+use jira_sim::{DC_SEARCH_MAX_RESULTS, Faults, JiraSim, OAuthConfig, SimConfig, SimDeployment};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "jira-sim",
-    about = "A Jira Cloud simulator on loopback for tests, demos and benchmarks"
+    about = "A Jira Cloud (or Data Center) simulator on loopback for tests, demos and benchmarks"
 )]
 struct Args {
+    /// Play Jira Data Center: /rest/api/2 only, startAt/total search, no OAuth or gateway.
+    #[arg(long, conflicts_with = "oauth_client_id")]
+    data_center: bool,
+    /// Data Center's page cap for search (jira.search.views.default.max).
+    #[arg(long, requires = "data_center", default_value_t = DC_SEARCH_MAX_RESULTS)]
+    search_max_results: usize,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,
@@ -65,7 +72,7 @@ struct Args {
     /// Latency added to every REST call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Requests per second per endpoint before 429 jira-burst-based.
+    /// Requests per second per endpoint (per user on Data Center) before 429.
     #[arg(long)]
     burst_limit: Option<u32>,
     /// Hourly points quota (OAuth traffic, or all with --quota-all).
@@ -102,6 +109,13 @@ async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let config = SimConfig {
         addr: a.addr,
+        deployment: if a.data_center {
+            SimDeployment::DataCenter {
+                search_max_results: a.search_max_results,
+            }
+        } else {
+            SimDeployment::Cloud
+        },
         issues: a.issues,
         seed: a.seed,
         projects: a.projects,
@@ -137,12 +151,19 @@ async fn main() -> anyhow::Result<()> {
         writeln!(out, "{}", sim.base_url())?;
         out.flush()?;
     }
-    eprintln!(
-        "jira-sim: listening on {} (cloud id {}, token url {}); Ctrl-C or SIGTERM stops it",
-        sim.base_url(),
-        sim.cloud_id(),
-        sim.token_url()
-    );
+    if a.data_center {
+        eprintln!(
+            "jira-sim: Jira Data Center listening on {}; Ctrl-C or SIGTERM stops it",
+            sim.base_url()
+        );
+    } else {
+        eprintln!(
+            "jira-sim: listening on {} (cloud id {}, token url {}); Ctrl-C or SIGTERM stops it",
+            sim.base_url(),
+            sim.cloud_id(),
+            sim.token_url()
+        );
+    }
     let sim = std::sync::Arc::new(sim);
     if a.control_stdin {
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();

@@ -1,4 +1,5 @@
-//! Issue, comment, changelog and field JSON in Jira Cloud's v3 shape.
+//! Issue, comment, changelog and field JSON in Jira Cloud's v3 shape, with
+//! the differences of Cloud's v2 (wiki markup) and of Data Center.
 
 use std::collections::BTreeSet;
 
@@ -81,9 +82,16 @@ impl FieldSel {
 pub(crate) struct Ctx<'a> {
     pub(crate) store: &'a Store,
     pub(crate) base: &'a str,
+    /// Where `self` links point: `{base}/rest/api/3` on Cloud (its v2
+    /// responses included), `{base}/rest/api/2` on Data Center.
+    pub(crate) rest: &'a str,
     pub(crate) tz: &'a UserTimeZone,
     /// `/rest/api/2`: rich text as wiki markup strings instead of ADF.
     pub(crate) wiki: bool,
+    /// Data Center shapes: users by name and key (no account ids), sprints
+    /// as Java `toString` strings, complete embedded comment and changelog
+    /// lists, no Cloud-only properties.
+    pub(crate) dc: bool,
     /// Pre-rendered user objects by index; users appear dozens of times per
     /// issue, so rendering them once per simulator matters for throughput.
     pub(crate) users: &'a [Value],
@@ -110,6 +118,13 @@ impl Expand {
     }
 }
 
+/// A Data Center user name: `alovelace` for "Ada Lovelace".
+pub(crate) fn user_name(user: u8) -> String {
+    let display = USERS[usize::from(user) % USERS.len()];
+    let (first, last) = display.split_once(' ').unwrap_or(("", display));
+    format!("{}{last}", first.get(..1).unwrap_or_default()).to_lowercase()
+}
+
 pub(crate) fn account_id(seed: u64, user: u8) -> String {
     let mut r = Rng::derive(seed, u64::from(user), 77);
     let a = r.next_u64();
@@ -133,7 +148,7 @@ impl Ctx<'_> {
     /// Rich text in the API version's format.
     fn rich(&self, adf_doc: Value) -> Value {
         if self.wiki && !adf_doc.is_null() {
-            Value::String(adf::to_wiki(&adf_doc))
+            Value::String(adf::to_wiki(&adf_doc, self.dc))
         } else {
             adf_doc
         }
@@ -141,6 +156,18 @@ impl Ctx<'_> {
 
     fn ts(&self, ms: i64) -> String {
         self.tz.format_ms(ms)
+    }
+
+    /// A time as Joda's ISO format prints it (`...000Z`, `...000+05:30`),
+    /// which Data Center's sprint strings use.
+    fn joda(&self, ms: i64) -> String {
+        let s = self.ts(ms);
+        let (time, offset) = s.split_at(s.len() - 5);
+        if offset == "+0000" {
+            format!("{time}Z")
+        } else {
+            format!("{time}{}:{}", &offset[..3], &offset[3..])
+        }
     }
 
     pub(crate) fn user(&self, u: u8) -> Value {
@@ -151,9 +178,23 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn render_user(&self, u: u8) -> Value {
+        if self.dc {
+            let name = user_name(u);
+            let key = format!("JIRAUSER{}", 10_000 + u32::from(u));
+            return json!({
+                "self": format!("{}/user?username={name}", self.rest),
+                "name": name,
+                "key": key,
+                "emailAddress": format!("{name}@example.com"),
+                "avatarUrls": avatars(&key),
+                "displayName": USERS[usize::from(u) % USERS.len()],
+                "active": true,
+                "timeZone": self.tz.name(),
+            });
+        }
         let id = account_id(self.store.seed, u);
         json!({
-            "self": format!("{}/rest/api/3/user?accountId={id}", self.base),
+            "self": format!("{}/user?accountId={id}", self.rest),
             "accountId": id,
             "avatarUrls": avatars(&id),
             "displayName": USERS[usize::from(u) % USERS.len()],
@@ -163,9 +204,13 @@ impl Ctx<'_> {
         })
     }
 
+    /// Who descriptions mention: (account id, or user name on Data Center, display name).
     pub(crate) fn mentionable(&self) -> Vec<(String, &'static str)> {
         (0..4u8)
             .map(|u| {
+                if self.dc {
+                    return (user_name(u), USERS[usize::from(u)]);
+                }
                 let id = self
                     .users
                     .get(usize::from(u))
@@ -178,15 +223,20 @@ impl Ctx<'_> {
 
     pub(crate) fn project(&self, p: u16) -> Value {
         let p = &self.store.projects[usize::from(p)];
-        json!({
-            "self": format!("{}/rest/api/3/project/{}", self.base, p.id),
+        let mut v = json!({
+            "self": format!("{}/project/{}", self.rest, p.id),
             "id": p.id.to_string(),
             "key": p.key,
             "name": p.name,
             "projectTypeKey": if p.key == "SUP" { "service_desk" } else { "software" },
             "simplified": false,
             "avatarUrls": avatars(&p.key),
-        })
+        });
+        if self.dc {
+            // Team-managed ("simplified") projects exist on Cloud only.
+            strip(&mut v, &["simplified"]);
+        }
+        v
     }
 
     fn status(&self, s: u8) -> Value {
@@ -197,13 +247,13 @@ impl Ctx<'_> {
             _ => (3, "Done", "green"),
         };
         json!({
-            "self": format!("{}/rest/api/3/status/{id}", self.base),
+            "self": format!("{}/status/{id}", self.rest),
             "description": "",
             "iconUrl": format!("{}/images/icons/statuses/generic.png", self.base),
             "name": name,
             "id": id.to_string(),
             "statusCategory": {
-                "self": format!("{}/rest/api/3/statuscategory/{cat_id}", self.base),
+                "self": format!("{}/statuscategory/{cat_id}", self.rest),
                 "id": cat_id, "key": cat, "colorName": color, "name": cat_name
             }
         })
@@ -211,7 +261,7 @@ impl Ctx<'_> {
 
     fn priority(&self, p: u8) -> Value {
         json!({
-            "self": format!("{}/rest/api/3/priority/{}", self.base, p + 1),
+            "self": format!("{}/priority/{}", self.rest, p + 1),
             "iconUrl": format!("{}/images/icons/priorities/{}.svg", self.base, PRIORITIES[usize::from(p)].to_lowercase()),
             "name": PRIORITIES[usize::from(p)],
             "id": (p + 1).to_string(),
@@ -219,8 +269,8 @@ impl Ctx<'_> {
     }
 
     fn issue_type(&self, t: u8) -> Value {
-        json!({
-            "self": format!("{}/rest/api/3/issuetype/{}", self.base, 10_001 + u32::from(t)),
+        let mut v = json!({
+            "self": format!("{}/issuetype/{}", self.rest, 10_001 + u32::from(t)),
             "id": (10_001 + u32::from(t)).to_string(),
             "description": "",
             "iconUrl": format!("{}/images/icons/issuetypes/{}.svg", self.base, ISSUE_TYPES[usize::from(t)].to_lowercase()),
@@ -228,7 +278,11 @@ impl Ctx<'_> {
             "subtask": t == SUBTASK,
             "avatarId": 10_300 + u32::from(t),
             "hierarchyLevel": match t { 3 => 1, 4 => -1, _ => 0 },
-        })
+        });
+        if self.dc {
+            strip(&mut v, &["hierarchyLevel"]);
+        }
+        v
     }
 
     /// The small issue reference Jira embeds for parents, subtasks and links.
@@ -237,7 +291,7 @@ impl Ctx<'_> {
         json!({
             "id": i.id.to_string(),
             "key": self.store.key(i),
-            "self": format!("{}/rest/api/3/issue/{}", self.base, i.id),
+            "self": format!("{}/issue/{}", self.rest, i.id),
             "fields": {
                 "summary": i.summary,
                 "status": self.status(i.status),
@@ -344,17 +398,25 @@ impl Ctx<'_> {
         jsd_public: bool,
     ) -> Value {
         let mut c = json!({
-            "self": format!("{}/rest/api/3/issue/{}/comment/{id}", self.base, i.id),
+            "self": format!("{}/issue/{}/comment/{id}", self.rest, i.id),
             "id": id.to_string(),
             "author": self.user(author),
             "body": self.rich(body),
             "updateAuthor": self.user(author),
             "created": self.ts(created),
             "updated": self.ts(updated),
-            "jsdPublic": jsd_public,
         });
-        if let Some((kind, value)) = visibility {
-            c["visibility"] = json!({"type": kind, "value": value, "identifier": value});
+        if self.dc {
+            // Data Center keeps Service Management's internal flag in a
+            // comment property (`expand=properties`), not in the comment.
+            if let Some((kind, value)) = visibility {
+                c["visibility"] = json!({"type": kind, "value": value});
+            }
+        } else {
+            c["jsdPublic"] = json!(jsd_public);
+            if let Some((kind, value)) = visibility {
+                c["visibility"] = json!({"type": kind, "value": value, "identifier": value});
+            }
         }
         c
     }
@@ -376,7 +438,11 @@ impl Ctx<'_> {
                 }
                 1 => {
                     let u = u8::try_from(r.below(USERS.len() as u64)).unwrap_or(0);
-                    json!({"field": "assignee", "fieldtype": "jira", "fieldId": "assignee", "from": null, "fromString": null, "to": account_id(self.store.seed, u), "toString": USERS[usize::from(u)], "tmpFromAccountId": null, "tmpToAccountId": account_id(self.store.seed, u)})
+                    if self.dc {
+                        json!({"field": "assignee", "fieldtype": "jira", "from": null, "fromString": null, "to": user_name(u), "toString": USERS[usize::from(u)]})
+                    } else {
+                        json!({"field": "assignee", "fieldtype": "jira", "fieldId": "assignee", "from": null, "fromString": null, "to": account_id(self.store.seed, u), "toString": USERS[usize::from(u)], "tmpFromAccountId": null, "tmpToAccountId": account_id(self.store.seed, u)})
+                    }
                 }
                 2 => {
                     json!({"field": "priority", "fieldtype": "jira", "fieldId": "priority", "from": "3", "fromString": "Medium", "to": "2", "toString": "High"})
@@ -389,12 +455,50 @@ impl Ctx<'_> {
                 }
             };
             let author = u8::try_from(r.below(USERS.len() as u64)).unwrap_or(0);
-            out.push(json!({"id": id.to_string(), "author": self.user(author), "created": self.ts(created), "items": [item]}));
+            out.push(json!({"id": id.to_string(), "author": self.user(author), "created": self.ts(created), "items": [self.item(item)]}));
         }
         for h in i.added_changes.iter().take(limit.saturating_sub(out.len())) {
-            out.push(json!({"id": h.id.to_string(), "author": self.user(h.author), "created": self.ts(h.created), "items": h.items}));
+            let items: Vec<Value> = h.items.iter().map(|it| self.item(it.clone())).collect();
+            out.push(json!({"id": h.id.to_string(), "author": self.user(h.author), "created": self.ts(h.created), "items": items}));
         }
         out
+    }
+
+    /// A changelog item; Data Center's have no `fieldId` (a Cloud addition).
+    fn item(&self, mut item: Value) -> Value {
+        if self.dc {
+            strip(&mut item, &["fieldId"]);
+        }
+        item
+    }
+
+    /// The sprint field: objects on Cloud, the Java `toString` of each
+    /// sprint on Data Center (Cloud dropped those strings in 2020).
+    fn sprint(&self, i: &Issue, done: bool) -> Value {
+        let n = (i.created / (14 * 86_400_000)) % 1000;
+        let name = format!(
+            "{} Sprint {n}",
+            self.store.projects[usize::from(i.project)].key
+        );
+        let board = u64::from(i.project) + 1;
+        let (start, end) = (n * 14 * 86_400_000, (n + 1) * 14 * 86_400_000);
+        if self.dc {
+            let state = if done { "CLOSED" } else { "ACTIVE" };
+            let complete = if done {
+                self.joda(end)
+            } else {
+                "<null>".to_owned()
+            };
+            let hash = u64::try_from(n).unwrap_or(0).wrapping_mul(0x9e37_79b9) & 0xffff_ffff;
+            return json!([format!(
+                "com.atlassian.greenhopper.service.sprint.Sprint@{hash:x}[id={n},rapidViewId={board},state={state},name={name},startDate={},endDate={},completeDate={complete},activatedDate={},sequence={n},goal=Ship it,autoStartStop=false,synced=false,incompleteIssuesDestinationId=<null>]",
+                self.joda(start),
+                self.joda(end),
+                self.joda(start),
+            )]);
+        }
+        let state = if done { "closed" } else { "active" };
+        json!([{"id": n, "name": name, "state": state, "boardId": board, "goal": "Ship it", "startDate": self.ts(start), "endDate": self.ts(end)}])
     }
 
     /// The issue as `issue/{key}`, search and bulkfetch return it.
@@ -446,7 +550,7 @@ impl Ctx<'_> {
         put("priority", &|| self.priority(i.priority));
         put("resolution", &|| {
             if done {
-                json!({"self": format!("{}/rest/api/3/resolution/10000", self.base), "id": "10000", "description": "Work has been completed on this issue.", "name": if i.status == 4 { "Won't Do" } else { "Done" }})
+                json!({"self": format!("{}/resolution/10000", self.rest), "id": "10000", "description": "Work has been completed on this issue.", "name": if i.status == 4 { "Won't Do" } else { "Done" }})
             } else {
                 Value::Null
             }
@@ -461,7 +565,7 @@ impl Ctx<'_> {
         put("labels", &|| json!(labels));
         put("components", &|| {
             let names = ["API", "Web", "Billing", "Infrastructure"];
-            json!([{"self": format!("{}/rest/api/3/component/{}", self.base, 10_000 + component), "id": (10_000 + component).to_string(), "name": names[usize::try_from(component).unwrap_or(0)]}])
+            json!([{"self": format!("{}/component/{}", self.rest, 10_000 + component), "id": (10_000 + component).to_string(), "name": names[usize::try_from(component).unwrap_or(0)]}])
         });
         put("assignee", &|| {
             i.assignee.map_or(Value::Null, |u| self.user(u))
@@ -493,7 +597,7 @@ impl Ctx<'_> {
                     .filter(|l| !self.store.issues[l.other as usize].deleted)
                     .map(|l| {
                         let (id, name, inward, outward) = types[usize::from(l.kind) % types.len()];
-                        let mut v = json!({"id": l.id.to_string(), "self": format!("{}/rest/api/3/issueLink/{}", self.base, l.id), "type": {"id": id, "name": name, "inward": inward, "outward": outward, "self": format!("{}/rest/api/3/issueLinkType/{id}", self.base)}});
+                        let mut v = json!({"id": l.id.to_string(), "self": format!("{}/issueLink/{}", self.rest, l.id), "type": {"id": id, "name": name, "inward": inward, "outward": outward, "self": format!("{}/issueLinkType/{id}", self.rest)}});
                         v[if l.outward { "outwardIssue" } else { "inwardIssue" }] = self.issue_ref(l.other);
                         v
                     })
@@ -511,7 +615,13 @@ impl Ctx<'_> {
                     .map(|k| {
                         let id = i.id * 10 + k;
                         let (name, mime) = kinds[usize::try_from(k).unwrap_or(0) % kinds.len()];
-                        json!({"self": format!("{}/rest/api/3/attachment/{id}", self.base), "id": id.to_string(), "filename": name, "author": self.user(i.reporter), "created": self.ts(i.created), "size": 1024 + (id % 50_000), "mimeType": mime, "content": format!("{}/rest/api/3/attachment/content/{id}", self.base)})
+                        // Data Center serves attachment bodies from its web app, not the REST API.
+                        let content = if self.dc {
+                            format!("{}/secure/attachment/{id}/{name}", self.base)
+                        } else {
+                            format!("{}/attachment/content/{id}", self.rest)
+                        };
+                        json!({"self": format!("{}/attachment/{id}", self.rest), "id": id.to_string(), "filename": name, "author": self.user(i.reporter), "created": self.ts(i.created), "size": 1024 + (id % 50_000), "mimeType": mime, "content": content})
                     })
                     .collect(),
             )
@@ -532,11 +642,11 @@ impl Ctx<'_> {
         put("versions", &|| json!([]));
         put(
             "watches",
-            &|| json!({"self": format!("{}/rest/api/3/issue/{key}/watchers", self.base), "watchCount": 1, "isWatching": false}),
+            &|| json!({"self": format!("{}/issue/{key}/watchers", self.rest), "watchCount": 1, "isWatching": false}),
         );
         put(
             "votes",
-            &|| json!({"self": format!("{}/rest/api/3/issue/{key}/votes", self.base), "votes": 0, "hasVoted": false}),
+            &|| json!({"self": format!("{}/issue/{key}/votes", self.rest), "votes": 0, "hasVoted": false}),
         );
         put("timetracking", &|| json!({}));
         put(
@@ -545,15 +655,12 @@ impl Ctx<'_> {
         );
         put("comment", &|| {
             let total = Self::comment_total(i);
-            let first = self.comments(i, EMBEDDED_COMMENTS);
-            json!({"comments": first, "self": format!("{}/rest/api/3/issue/{}/comment", self.base, i.id), "maxResults": EMBEDDED_COMMENTS, "total": total, "startAt": 0})
+            let shown = self.embedded(EMBEDDED_COMMENTS, total);
+            let first = self.comments(i, shown);
+            json!({"comments": first, "self": format!("{}/issue/{}/comment", self.rest, i.id), "maxResults": shown, "total": total, "startAt": 0})
         });
         // Custom fields.
-        put("customfield_10020", &|| {
-            let n = (i.created / (14 * 86_400_000)) % 1000;
-            let state = if done { "closed" } else { "active" };
-            json!([{"id": n, "name": format!("{} Sprint {n}", self.store.projects[usize::from(i.project)].key), "state": state, "boardId": u64::from(i.project) + 1, "goal": "Ship it", "startDate": self.ts(n * 14 * 86_400_000), "endDate": self.ts((n + 1) * 14 * 86_400_000)}])
-        });
+        put("customfield_10020", &|| self.sprint(i, done));
         put("customfield_10016", &|| {
             if i.issue_type == SUBTASK {
                 Value::Null
@@ -564,7 +671,10 @@ impl Ctx<'_> {
         put("customfield_10050", &|| {
             let mut r = textarea_rng.clone();
             if r.chance(0.6) {
-                adf::short(&mut r, &self.mentionable())
+                let doc = adf::short(&mut r, &self.mentionable());
+                // Data Center's textareas are wiki markup. (Cloud's v2 keeps
+                // ADF here, a shortcut left alone so Cloud output is stable.)
+                if self.dc { self.rich(doc) } else { doc }
             } else {
                 Value::Null
             }
@@ -572,7 +682,7 @@ impl Ctx<'_> {
         put("customfield_10051", &|| {
             let (id, v) = [("10100", "Sev 1"), ("10101", "Sev 2"), ("10102", "Sev 3")]
                 [usize::from(i.priority) % 3];
-            json!({"self": format!("{}/rest/api/3/customFieldOption/{id}", self.base), "value": v, "id": id})
+            json!({"self": format!("{}/customFieldOption/{id}", self.rest), "value": v, "id": id})
         });
         put("customfield_10052", &|| {
             Value::Array(reviewers.iter().map(|u| self.user(*u)).collect())
@@ -593,7 +703,7 @@ impl Ctx<'_> {
         });
         put("customfield_10055", &|| {
             if i.id.is_multiple_of(2) {
-                json!({"self": format!("{}/rest/api/3/customFieldOption/10200", self.base), "value": "EMEA", "id": "10200", "child": {"self": format!("{}/rest/api/3/customFieldOption/10201", self.base), "value": "Germany", "id": "10201"}})
+                json!({"self": format!("{}/customFieldOption/10200", self.rest), "value": "EMEA", "id": "10200", "child": {"self": format!("{}/customFieldOption/10201", self.rest), "value": "Germany", "id": "10201"}})
             } else {
                 Value::Null
             }
@@ -608,7 +718,7 @@ impl Ctx<'_> {
         let mut out = json!({
             "expand": ISSUE_EXPAND,
             "id": i.id.to_string(),
-            "self": format!("{}/rest/api/3/issue/{}", self.base, i.id),
+            "self": format!("{}/issue/{}", self.rest, i.id),
             "key": key,
             "fields": Value::Object(f),
         });
@@ -617,10 +727,28 @@ impl Ctx<'_> {
         }
         if expand.changelog {
             let total = Self::history_total(i);
-            let first = self.histories(i, EMBEDDED_HISTORIES);
-            out["changelog"] = json!({"startAt": 0, "maxResults": EMBEDDED_HISTORIES, "total": total, "histories": first});
+            let shown = self.embedded(EMBEDDED_HISTORIES, total);
+            let first = self.histories(i, shown);
+            out["changelog"] =
+                json!({"startAt": 0, "maxResults": shown, "total": total, "histories": first});
         }
         out
+    }
+
+    /// How many entries an embedded list holds: Cloud cuts comments and
+    /// histories at `cloud_cap`; Data Center embeds them all (`maxResults`
+    /// equals `total`).
+    fn embedded(&self, cloud_cap: usize, total: usize) -> usize {
+        if self.dc { total } else { cloud_cap }
+    }
+}
+
+/// Removes properties Data Center does not have.
+fn strip(v: &mut Value, keys: &[&str]) {
+    if let Value::Object(m) = v {
+        for k in keys {
+            m.remove(*k);
+        }
     }
 }
 
@@ -644,8 +772,10 @@ impl Ctx<'_> {
 }
 
 /// `GET /rest/api/3/field`: system fields the sync reads plus custom fields
-/// of every common type, including two with the same name.
-pub(crate) fn fields() -> Value {
+/// of every common type, including two with the same name. Data Center's
+/// entries have no `key` or `untranslatedName`, and its sprint field holds
+/// strings.
+pub(crate) fn fields(dc: bool) -> Value {
     let sys = |id: &str, name: &str, ty: &str, items: Option<&str>| {
         let mut schema = json!({"type": ty, "system": id});
         if let Some(it) = items {
@@ -662,7 +792,7 @@ pub(crate) fn fields() -> Value {
         json!({"id": id, "key": id, "name": name, "untranslatedName": name, "custom": true, "orderable": true, "navigable": true, "searchable": true, "clauseNames": [format!("cf[{n}]"), name], "schema": schema})
     };
     let ct = |s: &str| format!("com.atlassian.jira.plugin.system.customfieldtypes:{s}");
-    json!([
+    let mut all = json!([
         {"id": "issuekey", "key": "issuekey", "name": "Key", "custom": false, "orderable": false, "navigable": true, "searchable": false, "clauseNames": ["id", "issue", "issuekey", "key"]},
         sys("summary", "Summary", "string", None),
         sys("issuetype", "Issue Type", "issuetype", None),
@@ -703,7 +833,16 @@ pub(crate) fn fields() -> Value {
         custom(10054, "Target release", "datetime", None, &ct("datetime")),
         custom(10055, "Region", "option-with-child", None, &ct("cascadingselect")),
         custom(10056, "Severity", "string", None, &ct("textfield")),
-    ])
+    ]);
+    if dc {
+        for f in all.as_array_mut().into_iter().flatten() {
+            strip(f, &["key", "untranslatedName"]);
+            if f["id"] == "customfield_10020" {
+                f["schema"]["items"] = json!("string");
+            }
+        }
+    }
+    all
 }
 
 #[cfg(test)]
@@ -728,7 +867,7 @@ mod tests {
 
     #[test]
     fn field_list_has_duplicate_custom_names_and_common_types() {
-        let f = fields();
+        let f = fields(false);
         let names: Vec<&str> = f
             .as_array()
             .unwrap()

@@ -22,7 +22,8 @@ use crate::render::{self, FieldSel};
 use crate::rng::Rng;
 use crate::tz::{UserTimeZone, format_jira};
 use crate::{
-    Error, Faults, IssueEdit, IssueFacts, IssueRef, NewComment, SimConfig, Stats, adf, odt_of,
+    Error, Faults, IssueEdit, IssueFacts, IssueRef, NewComment, SimConfig, SimDeployment, Stats,
+    adf, odt_of,
 };
 
 const NOT_FOUND_ISSUE: &str = "Issue does not exist or you do not have permission to see it.";
@@ -32,6 +33,8 @@ const REMOVED_SEARCH: &str = "The requested API has been removed. Please migrate
 const TOKEN_TTL_MS: i64 = 7 * 86_400_000;
 const BAD_PAYLOAD: &str =
     "Invalid request payload. Refer to the REST API documentation and try again.";
+/// Data Center's search page size when `maxResults` is not given.
+const DC_DEFAULT_MAX_RESULTS: usize = 50;
 
 /// The simulator's clock: the wall clock, or a frozen instant set by tests.
 #[derive(Debug, Default)]
@@ -88,6 +91,10 @@ struct CachedSearch {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) base: String,
+    /// Prefix of `self` links (see [`render::Ctx::rest`]).
+    rest: String,
+    /// Data Center's search page cap; `None` plays Jira Cloud.
+    dc_search_max: Option<usize>,
     pub(crate) cloud_id: String,
     pub(crate) clock: Clock,
     pub(crate) oauth: Option<Mutex<OAuthState>>,
@@ -140,12 +147,20 @@ impl Shared {
             };
             decoys.push((uuid_from(&mut r), url));
         }
+        let dc_search_max = match cfg.deployment {
+            SimDeployment::Cloud => None,
+            SimDeployment::DataCenter { search_max_results } => Some(search_max_results),
+        };
+        let dc = dc_search_max.is_some();
+        let rest = format!("{base}/rest/api/{}", if dc { 2 } else { 3 });
         let users_json = {
             let ctx = render::Ctx {
                 store: &store,
                 base: &base,
+                rest: &rest,
                 tz: &tz,
                 wiki: false,
+                dc,
                 users: &[],
             };
             (0..u8::try_from(crate::data::USERS.len()).unwrap_or(0))
@@ -179,7 +194,13 @@ impl Shared {
             resource_calls: AtomicU64::new(0),
             request_ids: AtomicU64::new(0),
             base,
+            rest,
+            dc_search_max,
         })
+    }
+
+    fn is_dc(&self) -> bool {
+        self.dc_search_max.is_some()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
@@ -459,6 +480,39 @@ fn json_response(status: u16, body: &Value, headers: &[(&'static str, String)]) 
     resp
 }
 
+/// Data Center's answer to wrong credentials: Seraph's HTML page, with the
+/// reason in a header.
+fn login_failed_response() -> Response {
+    let mut resp = Response::new(Body::from(
+        "<html><head><title>Unauthorized (401)</title></head><body><h1>Unauthorized (401)</h1>\
+         <p>Encountered a &quot;401 - Unauthorized&quot; error while loading this page.</p>\
+         <p>Basic Authentication Failure - Reason : AUTHENTICATED_FAILED</p></body></html>",
+    ));
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html;charset=UTF-8"),
+    );
+    h.insert(
+        "x-seraph-loginreason",
+        HeaderValue::from_static("AUTHENTICATED_FAILED"),
+    );
+    resp
+}
+
+/// Data Center's rate-limit headers: a token bucket refilled by `limit`
+/// tokens every second; `retry-after` is 0 while tokens are left.
+fn dc_rate_headers(limit: u32, remaining: u64, retry_after: u64) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-interval-seconds", "1".to_owned()),
+        ("x-ratelimit-fillrate", limit.to_string()),
+        ("retry-after", retry_after.to_string()),
+    ]
+}
+
 /// A response whose body fails after the headers, so the client sees the
 /// connection cut mid-response.
 fn dropped_response() -> Response {
@@ -520,10 +574,11 @@ async fn dispatch(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         .map(|q| q.0)
         .unwrap_or_default();
     let mut segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let dc = sh.is_dc();
 
-    // The API gateway prefix.
+    // The API gateway prefix (Cloud's; a Data Center server has no such path).
     let mut via_gateway = false;
-    if let ["ex", "jira", cloud, ..] = segs.as_slice() {
+    if !dc && let ["ex", "jira", cloud, ..] = segs.as_slice() {
         if *cloud != sh.cloud_id {
             return record(
                 &sh,
@@ -542,7 +597,7 @@ async fn dispatch(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     let route = route_name(&method, &segs);
 
     // OAuth endpoints are Atlassian's auth service, not Jira: no Jira faults.
-    if !via_gateway {
+    if !via_gateway && !dc {
         match (method.clone(), segs.as_slice()) {
             (Method::POST, ["oauth", "token"]) => {
                 let r = sh.token(&parts.headers, &body);
@@ -570,22 +625,30 @@ async fn dispatch(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         };
         return record(&sh, &route, json_response(r.status, &r.body, &[]), 401);
     }
+    if dc && principal == Principal::Anonymous && parts.headers.contains_key(header::AUTHORIZATION)
+    {
+        // Data Center refuses wrong credentials outright (Seraph's login
+        // filter; a bad PAT the same) rather than serving an anonymous caller.
+        return record(&sh, &route, login_failed_response(), 401);
+    }
 
     // Trouble, in the order Jira's edge applies it.
     let chargeable;
     let mut rate_headers = Vec::new();
     {
         let mut l = lock(&sh.limits);
-        let limit = l
-            .faults
-            .burst_limits
-            .get(&route)
-            .copied()
-            .or(l.faults.burst_limit);
+        // Cloud limits each endpoint and method; Data Center's rate
+        // limiting gives each user one bucket for all of its requests.
+        let (bucket, limit) = if dc {
+            ("user".to_owned(), l.faults.burst_limit)
+        } else {
+            let limit = l.faults.burst_limits.get(&route).copied();
+            (route.clone(), limit.or(l.faults.burst_limit))
+        };
         if let Some(limit) = limit {
             let cap = f64::from(limit.max(1));
             let now = Instant::now();
-            let b = l.buckets.entry(route.clone()).or_insert(Bucket {
+            let b = l.buckets.entry(bucket).or_insert(Bucket {
                 tokens: cap,
                 last: now,
             });
@@ -597,14 +660,18 @@ async fn dispatch(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             if b.tokens < 1.0 {
                 #[allow(clippy::cast_possible_truncation)]
                 let retry = ((1.0 - b.tokens) / cap).ceil().max(1.0) as u64;
-                let headers = vec![
-                    ("retry-after", retry.to_string()),
-                    ("ratelimit-reason", "jira-burst-based".to_owned()),
-                    ("x-ratelimit-limit", limit.to_string()),
-                    ("x-ratelimit-remaining", "0".to_owned()),
-                    ("x-ratelimit-reset", reset_at),
-                    ("x-ratelimit-nearlimit", "true".to_owned()),
-                ];
+                let headers = if dc {
+                    dc_rate_headers(limit, 0, retry)
+                } else {
+                    vec![
+                        ("retry-after", retry.to_string()),
+                        ("ratelimit-reason", "jira-burst-based".to_owned()),
+                        ("x-ratelimit-limit", limit.to_string()),
+                        ("x-ratelimit-remaining", "0".to_owned()),
+                        ("x-ratelimit-reset", reset_at),
+                        ("x-ratelimit-nearlimit", "true".to_owned()),
+                    ]
+                };
                 drop(l);
                 let body = json!({"errorMessages": ["Rate limit exceeded."], "errors": {}});
                 return record(&sh, &route, json_response(429, &body, &headers), 429);
@@ -612,14 +679,20 @@ async fn dispatch(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             b.tokens -= 1.0;
             #[allow(clippy::cast_possible_truncation)]
             let remaining = b.tokens.floor() as u64;
-            rate_headers.push(("x-ratelimit-limit", limit.to_string()));
-            rate_headers.push(("x-ratelimit-remaining", remaining.to_string()));
-            rate_headers.push(("x-ratelimit-reset", reset_at));
-            if (remaining as f64) < cap * 0.2 {
-                rate_headers.push(("x-ratelimit-nearlimit", "true".to_owned()));
+            if dc {
+                rate_headers = dc_rate_headers(limit, remaining, 0);
+            } else {
+                rate_headers.push(("x-ratelimit-limit", limit.to_string()));
+                rate_headers.push(("x-ratelimit-remaining", remaining.to_string()));
+                rate_headers.push(("x-ratelimit-reset", reset_at));
+                if (remaining as f64) < cap * 0.2 {
+                    rate_headers.push(("x-ratelimit-nearlimit", "true".to_owned()));
+                }
             }
         }
-        chargeable = l.faults.quota_points_per_hour.is_some()
+        // The points quota is Cloud's (OAuth apps); Data Center has none.
+        chargeable = !dc
+            && l.faults.quota_points_per_hour.is_some()
             && (principal == Principal::OAuth || l.faults.quota_applies_to_all)
             && principal != Principal::Anonymous;
         if let Some(quota) = l.faults.quota_points_per_hour.filter(|_| chargeable) {
@@ -761,6 +834,15 @@ struct SearchReq {
     reconcile: Vec<String>,
 }
 
+/// Data Center's `/rest/api/2/search`: offset paging with a `total`.
+struct DcSearchReq {
+    jql: String,
+    start_at: usize,
+    max: Option<usize>,
+    fields: Vec<String>,
+    expand: Vec<String>,
+}
+
 impl Shared {
     fn principal(&self, headers: &HeaderMap, via_gateway: bool) -> Principal {
         let Some(auth) = headers
@@ -873,10 +955,68 @@ impl Shared {
         render::Ctx {
             store: s,
             base: &self.base,
+            rest: &self.rest,
             tz: &self.tz,
             wiki,
+            dc: self.is_dc(),
             users: &self.users_json,
         }
+    }
+
+    /// Jira Data Center's 404 for a path no resource serves.
+    fn dc_not_found(&self, segs: &[&str]) -> Reply {
+        let mut r = Reply::ok(json!({
+            "message": format!("null for uri: {}/{}", self.base, segs.join("/")),
+            "status-code": 404,
+        }));
+        r.status = 404;
+        r
+    }
+
+    /// What only Data Center answers differently; `None` falls through to
+    /// the handlers it shares with Cloud's v2.
+    fn handle_dc(
+        &self,
+        method: &Method,
+        segs: &[&str],
+        params: &Params,
+        body: &[u8],
+        anon: bool,
+        search_max: usize,
+    ) -> Option<Reply> {
+        let Some(rest) = segs.strip_prefix(&["rest", "api", "2"]) else {
+            // No v3 (and no gateway or OAuth service) on Data Center.
+            return Some(self.dc_not_found(segs));
+        };
+        Some(match (method.clone(), rest) {
+            // Cloud-only resources.
+            (
+                _,
+                ["search", "jql" | "approximate-count"]
+                | ["issue" | "changelog", "bulkfetch"]
+                | ["issue", _, "changelog"]
+                | ["project", "search"],
+            ) => self.dc_not_found(segs),
+            (Method::GET | Method::POST, ["search"]) => {
+                let req = if *method == Method::GET {
+                    Self::dc_search_get(params)
+                } else {
+                    Self::dc_search_post(body)
+                };
+                match req {
+                    Ok(r) => self.dc_search(r, anon, search_max),
+                    Err(e) => e,
+                }
+            }
+            (Method::GET, ["serverInfo"]) => Reply::ok(json!({
+                // A Data Center node reports "Server" too.
+                "baseUrl": self.base, "version": "9.12.15", "versionNumbers": [9, 12, 15],
+                "deploymentType": "Server", "buildNumber": 9_120_015, "buildDate": "2024-10-24T00:00:00.000+0000",
+                "databaseBuildNumber": 9_120_015, "serverTime": self.tz.format_ms(self.clock.now_ms()),
+                "scmInfo": "sim", "serverTitle": "Jira"
+            })),
+            _ => return None,
+        })
     }
 
     fn handle(
@@ -889,6 +1029,11 @@ impl Shared {
         gateway: bool,
     ) -> Reply {
         let anon = who == Principal::Anonymous;
+        if let Some(max) = self.dc_search_max
+            && let Some(r) = self.handle_dc(method, segs, params, body, anon, max)
+        {
+            return r;
+        }
         // Cloud serves the same resources under v2, with rich text as wiki
         // markup instead of ADF; third-party connectors still use it.
         let (v2, rest) = match segs {
@@ -913,7 +1058,7 @@ impl Shared {
                 "serverTime": self.tz.format_ms(self.clock.now_ms()), "scmInfo": "sim", "serverTitle": "Jira",
                 "defaultLocale": {"locale": "en_US"}, "serverTimeZone": "Etc/UTC"
             })),
-            (Method::GET, ["field"]) => Reply::ok(render::fields()),
+            (Method::GET, ["field"]) => Reply::ok(render::fields(self.is_dc())),
             (Method::GET | Method::POST, ["search", "jql"]) => {
                 let req = if *method == Method::GET {
                     Self::search_get(params)
@@ -971,6 +1116,7 @@ impl Shared {
             (Method::GET, ["issue", key]) => self.get_issue(key, params, anon, v2),
             (Method::GET, ["issue", key, "comment"]) => self.comments(key, params, anon, v2),
             (Method::GET, ["issue", key, "changelog"]) => self.changelog(key, params, anon),
+            _ if self.is_dc() => self.dc_not_found(segs),
             _ => Reply::error(404, "No such endpoint in the Jira simulator."),
         }
     }
@@ -989,18 +1135,18 @@ impl Shared {
             ["API", "Web", "Billing", "Infrastructure"]
                 .iter()
                 .enumerate()
-                .map(|(n, name)| json!({"self": format!("{}/rest/api/3/component/{}", self.base, 10_000 + n), "id": (10_000 + n).to_string(), "name": name, "project": proj.key, "projectId": proj.id, "assigneeType": "PROJECT_DEFAULT", "isAssigneeTypeValid": false}))
+                .map(|(n, name)| json!({"self": format!("{}/component/{}", self.rest, 10_000 + n), "id": (10_000 + n).to_string(), "name": name, "project": proj.key, "projectId": proj.id, "assigneeType": "PROJECT_DEFAULT", "isAssigneeTypeValid": false}))
                 .collect()
         } else {
             (1..=2)
-                .map(|n| json!({"self": format!("{}/rest/api/3/version/{}{n}", self.base, proj.id), "id": format!("{}{n}", proj.id), "name": format!("{}.0", n), "archived": false, "released": n == 1, "projectId": proj.id}))
+                .map(|n| json!({"self": format!("{}/version/{}{n}", self.rest, proj.id), "id": format!("{}{n}", proj.id), "name": format!("{}.0", n), "archived": false, "released": n == 1, "projectId": proj.id}))
                 .collect()
         };
         let total = all.len();
         let page: Vec<Value> = all.into_iter().skip(start).take(max).collect();
         let is_last = start + page.len() >= total;
         Reply::ok(
-            json!({"self": format!("{}/rest/api/3/project/{}/{what}", self.base, proj.key), "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": page}),
+            json!({"self": format!("{}/project/{}/{what}", self.rest, proj.key), "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": page}),
         )
     }
 
@@ -1036,16 +1182,7 @@ impl Shared {
     }
 
     fn myself(&self, gateway: bool) -> Reply {
-        let id = render::account_id(self.read().seed, 200);
-        let base = if gateway {
-            format!("{}/ex/jira/{}", self.base, self.cloud_id)
-        } else {
-            self.base.clone()
-        };
-        Reply::ok(json!({
-            "self": format!("{base}/rest/api/3/user?accountId={id}"),
-            "accountId": id,
-            "accountType": "atlassian",
+        let mut me = json!({
             "emailAddress": self.email,
             "avatarUrls": {"48x48": "https://avatar.example/48", "24x24": "https://avatar.example/24", "16x16": "https://avatar.example/16", "32x32": "https://avatar.example/32"},
             "displayName": "Sync Bot",
@@ -1055,7 +1192,27 @@ impl Shared {
             "groups": {"size": 2, "items": []},
             "applicationRoles": {"size": 1, "items": []},
             "expand": "groups,applicationRoles"
-        }))
+        });
+        if self.is_dc() {
+            // Data Center users have a name and a key, and no account id;
+            // the configured email doubles as the name basic auth signs in with.
+            let name = &self.email;
+            me["self"] = json!(format!("{}/user?username={name}", self.rest));
+            me["name"] = json!(name);
+            me["key"] = json!("JIRAUSER10200");
+            me["deleted"] = json!(false);
+        } else {
+            let id = render::account_id(self.read().seed, 200);
+            let base = if gateway {
+                format!("{}/ex/jira/{}", self.base, self.cloud_id)
+            } else {
+                self.base.clone()
+            };
+            me["self"] = json!(format!("{base}/rest/api/3/user?accountId={id}"));
+            me["accountId"] = json!(id);
+            me["accountType"] = json!("atlassian");
+        }
+        Reply::ok(me)
     }
 
     fn search_get(params: &Params) -> Result<SearchReq, Reply> {
@@ -1127,6 +1284,129 @@ impl Shared {
         })
     }
 
+    fn dc_search_get(params: &Params) -> Result<DcSearchReq, Reply> {
+        let (start_at, max) = Self::paging_params(params)?;
+        let list = |name| {
+            params_all(params, name)
+                .flat_map(|e| e.split(',').map(|x| x.trim().to_owned()))
+                .filter(|x| !x.is_empty())
+                .collect()
+        };
+        Ok(DcSearchReq {
+            jql: param(params, "jql").unwrap_or_default().to_owned(),
+            start_at: start_at.unwrap_or(0),
+            max,
+            fields: list("fields"),
+            expand: list("expand"),
+        })
+    }
+
+    fn dc_search_post(body: &[u8]) -> Result<DcSearchReq, Reply> {
+        let v = parse_body(body)?;
+        let Value::Object(m) = &v else {
+            return Err(Reply::error(400, BAD_PAYLOAD));
+        };
+        // Jira binds the body to a bean that rejects unknown properties
+        // (Cloud's `nextPageToken` among them) and wants lists as arrays.
+        const KNOWN: [&str; 8] = [
+            "jql",
+            "startAt",
+            "maxResults",
+            "fields",
+            "expand",
+            "validateQuery",
+            "properties",
+            "fieldsByKeys",
+        ];
+        if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(Reply::error(
+                400,
+                &format!(
+                    "Unrecognized field \"{k}\" (Class com.atlassian.jira.rest.v2.search.SearchRequestBean), not marked as ignorable"
+                ),
+            ));
+        }
+        let strings = |name: &str| -> Result<Vec<String>, Reply> {
+            match m.get(name) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(a)) if a.iter().all(Value::is_string) => Ok(a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()),
+                Some(_) => Err(Reply::error(
+                    400,
+                    &format!("'{name}' must be an array of strings."),
+                )),
+            }
+        };
+        let number = |name: &str| -> Result<Option<usize>, Reply> {
+            match m.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(n) => n
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        Reply::error(400, &format!("'{name}' must be a non-negative number."))
+                    }),
+            }
+        };
+        Ok(DcSearchReq {
+            jql: m
+                .get("jql")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            start_at: number("startAt")?.unwrap_or(0),
+            max: number("maxResults")?,
+            fields: strings("fields")?,
+            expand: strings("expand")?,
+        })
+    }
+
+    /// `startAt` and `maxResults` query parameters, when given.
+    fn paging_params(params: &Params) -> Result<(Option<usize>, Option<usize>), Reply> {
+        let num = |name: &str| match param(params, name) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                Reply::error(400, &format!("The '{name}' parameter must be a number."))
+            }),
+        };
+        Ok((num("startAt")?, num("maxResults")?))
+    }
+
+    /// Data Center's search: every field a page asks for (all navigable
+    /// ones by default), offset paging over the query's stable order, the
+    /// exact `total`, and `maxResults` capped by the site (the response
+    /// says what was used; 0 gives just the total).
+    fn dc_search(&self, r: DcSearchReq, anon: bool, search_max: usize) -> Reply {
+        let sel = FieldSel::parse(r.fields.iter().map(String::as_str), "*navigable");
+        let expand = render::Expand::parse(r.expand.iter().map(String::as_str));
+        let max = r.max.unwrap_or(DC_DEFAULT_MAX_RESULTS).min(search_max);
+        let s = self.read();
+        let result = match self.run_query(&s, &r.jql, &[]) {
+            Ok(r) => r,
+            Err(e) => return e,
+        };
+        // Jira silently shows an anonymous caller nothing.
+        let total = if anon { 0 } else { result.len() };
+        let ctx = self.ctx(&s, true);
+        let issues: Vec<Value> = result
+            .get(r.start_at.min(total)..total)
+            .unwrap_or_default()
+            .iter()
+            .take(max)
+            .filter(|i| !s.issues[**i as usize].deleted)
+            .map(|i| ctx.issue(*i, &sel, expand))
+            .collect();
+        let n = issues.len();
+        Reply::issues(
+            json!({"expand": "schema,names", "startAt": r.start_at, "maxResults": max, "total": total, "issues": issues}),
+            n,
+        )
+    }
+
     /// Runs a search, caching the ordered result for paging. Returns the
     /// compiled-and-filtered index list or Jira's 400.
     fn run_query(&self, s: &Store, jql: &str, reconcile: &[u32]) -> Result<Arc<Vec<u32>>, Reply> {
@@ -1134,7 +1414,8 @@ impl Shared {
         let q = s
             .compile(jql, &self.tz, now)
             .map_err(|e| Reply::error(400, &e.0))?;
-        if q.pred.is_none() {
+        // Cloud refuses unbounded queries; Data Center runs them over every issue.
+        if q.pred.is_none() && !self.is_dc() {
             return Err(Reply::error(400, crate::jql::UNBOUNDED));
         }
         let cacheable = reconcile.is_empty() && now >= s.max_pending_due;
@@ -1337,24 +1618,14 @@ impl Shared {
         if sel.id_key_only() {
             // Unlike search, a single-issue GET always carries the envelope.
             let i = &s.issues[idx as usize];
-            v = json!({"expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations", "id": i.id.to_string(), "self": format!("{}/rest/api/3/issue/{}", self.base, i.id), "key": s.key(i), "fields": {}});
+            v = json!({"expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations", "id": i.id.to_string(), "self": format!("{}/issue/{}", self.rest, i.id), "key": s.key(i), "fields": {}});
         }
         Reply::issues(v, 1)
     }
 
     fn paging(params: &Params, default: usize, cap: usize) -> Result<(usize, usize), Reply> {
-        let num = |name: &str, d: usize| -> Result<usize, Reply> {
-            match param(params, name) {
-                None => Ok(d),
-                Some(v) => v.parse().map_err(|_| {
-                    Reply::error(400, &format!("The '{name}' parameter must be a number."))
-                }),
-            }
-        };
-        Ok((
-            num("startAt", 0)?,
-            num("maxResults", default)?.clamp(1, cap),
-        ))
+        let (start, max) = Self::paging_params(params)?;
+        Ok((start.unwrap_or(0), max.unwrap_or(default).clamp(1, cap)))
     }
 
     fn comments(&self, key: &str, params: &Params, anon: bool, v2: bool) -> Reply {

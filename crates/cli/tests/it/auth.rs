@@ -6,7 +6,7 @@ use std::{os::unix::fs::PermissionsExt as _, path::Path, time::Duration};
 use jira_sim::OAuthConfig;
 use serde_json::{Value, json};
 
-use crate::support::{EMAIL, TOKEN, basic_env, files, run, sim};
+use crate::support::{EMAIL, PAT, TOKEN, basic_env, data_center_sim, files, pat_env, run, sim};
 
 const CLIENT_SECRET: &str = "cs-SECRET-77aa";
 const FIRST_REFRESH: &str = "rt-SECRET-first";
@@ -94,25 +94,21 @@ async fn oauth_rotates_the_refresh_token_across_three_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_access_token_is_sent_as_bearer() {
-    // The simulator accepts Data Center PATs but serves Cloud search only,
-    // so the PAT is proven on the field list (`/rest/api/2/field`).
-    let sim = sim(5, |c| c.pat = Some("pat-SECRET-dc".into())).await;
+    let sim = data_center_sim(5).await;
     let dir = tempfile::tempdir().unwrap();
-    let env = vec![
-        ("JIRA_SITE".to_owned(), sim.base_url().to_owned()),
-        ("JIRA_PAT".to_owned(), "pat-SECRET-dc".to_owned()),
-        ("RUST_LOG".to_owned(), "trace".to_owned()),
-    ];
+    let mut env = pat_env(&sim);
+    env.push(("RUST_LOG".to_owned(), "trace".to_owned()));
     let out = run(dir.path(), &["fields", "--json"], &env, None).await;
     let v = out.assert_code(0).json();
     assert!(
         v.as_array().unwrap().iter().any(|f| f["id"] == "summary"),
         "{v}"
     );
-    assert!(!out.stderr.contains("pat-SECRET-dc"));
+    assert!(!out.stderr.contains(PAT));
 
     let mut wrong = env.clone();
-    wrong[1].1 = "pat-wrong".into();
+    wrong.retain(|(k, _)| k != "JIRA_PAT");
+    wrong.push(("JIRA_PAT".into(), "pat-wrong".into()));
     let doctor = run(dir.path(), &["doctor", "--json"], &wrong, None).await;
     let v = doctor.assert_code(1).json();
     let auth = v["checks"]

@@ -5,5 +5,6 @@ mod adf;
 mod auth;
 mod aws;
 mod commands;
+mod data_center;
 mod support;
 mod usage;

@@ -1,13 +1,15 @@
 //! Starting the simulator and running the built binary.
 
-use std::{path::Path, process::Stdio, time::Duration};
+use std::{collections::BTreeMap, path::Path, process::Stdio, time::Duration};
 
-use jira_sim::{JiraSim, SimConfig};
+use jira_sim::{JiraSim, SimConfig, SimDeployment};
 use serde_json::Value;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tokio::io::AsyncWriteExt as _;
 
 pub(crate) const EMAIL: &str = "bot@example.com";
 pub(crate) const TOKEN: &str = "tok-SECRET-4f1d9";
+pub(crate) const PAT: &str = "pat-SECRET-dc";
 
 /// A simulator on the wall clock (the binary reads the wall clock too), with
 /// `issues` issues updated during the last year.
@@ -23,16 +25,45 @@ pub(crate) async fn sim(issues: usize, tweak: impl FnOnce(&mut SimConfig)) -> Ji
     JiraSim::start(config).await.expect("the simulator starts")
 }
 
+/// [`sim`] playing Jira Data Center, accepting [`PAT`], with a search page
+/// cap of 25 so that a sync pages by `startAt`, and a user in Los Angeles so
+/// that timestamps carry an offset.
+pub(crate) async fn data_center_sim(issues: usize) -> JiraSim {
+    sim(issues, |c| {
+        c.deployment = SimDeployment::DataCenter {
+            search_max_results: 25,
+        };
+        c.pat = Some(PAT.into());
+        c.user_time_zone = "America/Los_Angeles".into();
+    })
+    .await
+}
+
 /// Environment for API-token auth against `sim`, reading the whole dataset.
 pub(crate) fn basic_env(sim: &JiraSim) -> Vec<(String, String)> {
-    vec![
-        ("JIRA_SITE".into(), sim.base_url().to_owned()),
-        ("JIRA_EMAIL".into(), EMAIL.into()),
-        ("JIRA_API_TOKEN".into(), TOKEN.into()),
+    site_env(
+        sim,
+        [
+            ("JIRA_EMAIL", EMAIL.into()),
+            ("JIRA_API_TOKEN", TOKEN.into()),
+        ],
+    )
+}
+
+/// Environment for Data Center PAT auth against `sim`, reading the whole dataset.
+pub(crate) fn pat_env(sim: &JiraSim) -> Vec<(String, String)> {
+    site_env(sim, [("JIRA_PAT", PAT.into())])
+}
+
+fn site_env<const N: usize>(sim: &JiraSim, auth: [(&str, String); N]) -> Vec<(String, String)> {
+    let mut env = vec![("JIRA_SITE".into(), sim.base_url().to_owned())];
+    env.extend(auth.map(|(k, v)| (k.to_owned(), v)));
+    env.extend([
         ("JIRA_BACKFILL_DAYS".into(), "400".into()),
         // The simulator's edits are searchable at once.
         ("JIRA_INDEX_LAG".into(), "0s".into()),
-    ]
+    ]);
+    env
 }
 
 #[derive(Debug)]
@@ -129,4 +160,45 @@ pub(crate) fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Normalized documents under the data directory `data`, by issue key.
+pub(crate) fn documents(data: &Path) -> BTreeMap<String, Value> {
+    let dir = data.join("normalized/jira");
+    files(data, "normalized/jira")
+        .into_iter()
+        .map(|f| {
+            (
+                f.trim_end_matches(".json").to_owned(),
+                read_json(&dir.join(&f)),
+            )
+        })
+        .collect()
+}
+
+/// Asserts the documents under `data` are exactly the simulator's visible
+/// issues, each at its current version and with all of its comments (so the
+/// sync must have run with `JIRA_INCLUDE_RESTRICTED_COMMENTS`).
+#[track_caller]
+pub(crate) fn assert_matches_ground_truth(data: &Path, sim: &JiraSim) {
+    let docs = documents(data);
+    let truth = sim.issues_snapshot();
+    let mut want: Vec<&str> = truth.iter().map(|i| i.key.as_str()).collect();
+    want.sort_unstable();
+    assert_eq!(docs.keys().collect::<Vec<_>>(), want, "document keys");
+    for issue in &truth {
+        let doc = &docs[&issue.key];
+        assert_eq!(doc["id"], issue.id.as_str(), "id of {}", issue.key);
+        let updated = OffsetDateTime::parse(doc["updated"].as_str().unwrap(), &Rfc3339).unwrap();
+        assert_eq!(updated, issue.updated, "updated of {}", issue.key);
+        let facts = sim.issue_facts(&issue.key).unwrap();
+        let comments = doc["comments"].as_array().unwrap();
+        assert_eq!(
+            comments.len(),
+            facts.comment_total,
+            "comments of {}",
+            issue.key
+        );
+        assert_eq!(doc["comments_complete"], true, "{}", issue.key);
+    }
 }

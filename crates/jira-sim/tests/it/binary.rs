@@ -5,23 +5,12 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::support::Api;
+use crate::support::{Api, Auth};
 
-#[tokio::test]
-async fn prints_base_url_first_serves_basic_auth_and_stops_on_sigterm() {
+/// Starts the binary with `args`; returns it and the base URL it printed first.
+async fn spawn(args: &[&str]) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-sim"))
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--issues",
-            "2000",
-            "--seed",
-            "9",
-            "--email",
-            "e@example.com",
-            "--api-token",
-            "T0k",
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -35,12 +24,30 @@ async fn prints_base_url_first_serves_basic_auth_and_stops_on_sigterm() {
         .unwrap()
         .unwrap();
     assert!(first.starts_with("http://127.0.0.1:"), "{first}");
+    (child, first)
+}
+
+#[tokio::test]
+async fn prints_base_url_first_serves_basic_auth_and_stops_on_sigterm() {
+    let (mut child, first) = spawn(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--issues",
+        "2000",
+        "--seed",
+        "9",
+        "--email",
+        "e@example.com",
+        "--api-token",
+        "T0k",
+    ])
+    .await;
     let api = Api::new(&first);
     let me = api
         .get_as(
             "/rest/api/3/myself",
             &[],
-            crate::support::Auth::BasicWith("e@example.com", "T0k"),
+            Auth::BasicWith("e@example.com", "T0k"),
         )
         .await;
     assert_eq!(me.status, 200);
@@ -53,7 +60,7 @@ async fn prints_base_url_first_serves_basic_auth_and_stops_on_sigterm() {
                 ("fields", "id"),
                 ("maxResults", "5000"),
             ],
-            crate::support::Auth::BasicWith("e@example.com", "T0k"),
+            Auth::BasicWith("e@example.com", "T0k"),
         )
         .await;
     assert!(r.body["issues"].as_array().unwrap().len() > 400);
@@ -69,4 +76,31 @@ async fn prints_base_url_first_serves_basic_auth_and_stops_on_sigterm() {
         .expect("exits after SIGTERM")
         .unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn data_center_flag_serves_the_start_at_search_with_the_given_cap() {
+    let (_child, base) = spawn(&[
+        "--data-center",
+        "--search-max-results",
+        "7",
+        "--issues",
+        "30",
+        "--pat",
+        "P4t",
+    ])
+    .await;
+    let api = Api::new(&base);
+    let r = api
+        .get_as("/rest/api/2/search", &[("jql", "")], Auth::Bearer("P4t"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["maxResults"].as_u64(), r.body["total"].as_u64()),
+        (Some(7), Some(30))
+    );
+    let cloud = api
+        .get_as("/rest/api/3/myself", &[], Auth::Bearer("P4t"))
+        .await;
+    assert_eq!(cloud.status, 404);
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod binary;
 mod control;
+mod data_center;
 mod faults;
 mod issues;
 mod perf;

@@ -1,12 +1,13 @@
 //! Shared helpers: a started simulator and a small JSON client.
 
-use jira_sim::{JiraSim, SimConfig};
+use jira_sim::{JiraSim, SimConfig, SimDeployment};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use time::macros::datetime;
 
 pub(crate) const EMAIL: &str = "bot@example.com";
 pub(crate) const TOKEN: &str = "secret-token";
+pub(crate) const PAT: &str = "dc-pat-1";
 
 /// A config with a fixed anchor so datasets are identical across runs.
 pub(crate) fn config(issues: usize) -> SimConfig {
@@ -17,6 +18,18 @@ pub(crate) fn config(issues: usize) -> SimConfig {
         api_token: TOKEN.into(),
         anchor: Some(datetime!(2026-11-29 00:00 UTC)),
         ..SimConfig::default()
+    }
+}
+
+/// [`config`] playing Data Center, with [`PAT`] accepted and `max` as the
+/// site's search page cap.
+pub(crate) fn data_center(issues: usize, max: usize) -> SimConfig {
+    SimConfig {
+        deployment: SimDeployment::DataCenter {
+            search_max_results: max,
+        },
+        pat: Some(PAT.into()),
+        ..config(issues)
     }
 }
 
@@ -73,10 +86,17 @@ impl Api {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let bytes = r.bytes().await.expect("body is read");
+        let json = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("application/json"));
         let body = if bytes.is_empty() {
             Value::Null
-        } else {
+        } else if json {
             serde_json::from_slice(&bytes).expect("body is JSON")
+        } else {
+            // Data Center's login failures are HTML pages.
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
         };
         Resp {
             status,
