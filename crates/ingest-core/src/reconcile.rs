@@ -7,7 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt, stream};
+use jira_client::{Deployment, IssueRef};
 use normalize::IssueKey;
 use tokio::time::Instant;
 
@@ -17,7 +18,7 @@ use crate::{
     manifest::Manifest,
     state::{IdIndex, object_key},
     sync::hydrate,
-    window::census_jql,
+    window::{census_jql, in_scope_jql},
     writer::{self, WriteContext, delete_line},
 };
 
@@ -60,13 +61,35 @@ impl Engine {
         }
         let mut index = IdIndex::load(self.store.as_ref()).await?;
         let mut summary = RunSummary::new(run_id);
-        summary.issues_seen = census.len() as u64;
 
-        let gone: Vec<String> = index
+        let missing: Vec<String> = index
             .iter()
             .filter(|(id, _)| !census.contains_key(*id))
             .map(|(id, _)| id.clone())
             .collect();
+        // Paged enumeration can miss an issue that exists: pages are
+        // positions in a result Jira re-evaluates, so an issue deleted or
+        // moved mid-census shifts its neighbours (and Data Center's
+        // `startAt` pages may repeat or skip issues that tie on the sort).
+        // Each apparent deletion is therefore checked on its own first (on
+        // Cloud 1000 per request; Data Center has no bulk read, so a site
+        // that lost its permissions costs one read per issue before the
+        // guard refuses).
+        for found in self
+            .still_in_scope(&missing, scope.as_deref(), epoch_ms(now))
+            .await?
+        {
+            tracing::info!(issue.id = %found.id, issue.key = %found.key, "the census missed an issue that exists; kept");
+            census.insert(found.id, found.key);
+        }
+        summary.issues_seen = census.len() as u64;
+        let gone: Vec<String> = missing
+            .into_iter()
+            .filter(|id| !census.contains_key(id))
+            .collect();
+        if !gone.is_empty() && !opts.force {
+            self.check_guard(&index, &census, gone.len())?;
+        }
         let moved: Vec<String> = index
             .iter()
             .filter(|(id, e)| {
@@ -76,10 +99,6 @@ impl Engine {
             })
             .map(|(id, _)| id.clone())
             .collect();
-
-        if !gone.is_empty() && !opts.force {
-            self.check_guard(&index, &census, gone.len())?;
-        }
 
         let mut manifest = Manifest::new(run_id);
         for id in &gone {
@@ -130,6 +149,71 @@ impl Engine {
         summary.requests = self.jira.stats().total_requests();
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(summary)
+    }
+
+    /// Which of `ids` Jira still has inside the scope, with their current
+    /// keys. Cloud reads them with bulk fetch (1000 per request), Data
+    /// Center one by one; those found are then matched against the scope's
+    /// JQL, since an issue can exist but have left the scope. An issue
+    /// Jira failed to return for a retriable reason counts as still there
+    /// (with no key): a deletion must be certain.
+    async fn still_in_scope(
+        &self,
+        ids: &[String],
+        scope: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Vec<IssueRef>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut unsure = Vec::new();
+        let existing: Vec<IssueRef> = if self.jira.deployment() == Deployment::Cloud {
+            let fetched = self
+                .jira
+                .bulk_fetch(ids, &["updated".to_owned()], &[])
+                .await?;
+            unsure.extend(
+                fetched
+                    .errors
+                    .into_iter()
+                    .filter(|e| !e.is_not_found())
+                    .map(|e| IssueRef {
+                        id: e.id,
+                        key: String::new(),
+                    }),
+            );
+            fetched
+                .issues
+                .into_iter()
+                .map(|i| IssueRef {
+                    id: i.id,
+                    key: i.key,
+                })
+                .collect()
+        } else {
+            stream::iter(ids)
+                .map(|id| self.jira.issue_ref(id))
+                .buffered(self.config.concurrency.max(1))
+                .try_filter_map(|found| async move { Ok(found) })
+                .try_collect()
+                .await?
+        };
+        let mut in_scope = unsure;
+        for chunk in existing.chunks(100) {
+            let wanted: BTreeMap<&str, &IssueRef> =
+                chunk.iter().map(|r| (r.id.as_str(), r)).collect();
+            let list: Vec<&str> = wanted.keys().copied().collect();
+            let jql = in_scope_jql(scope, now_ms, &list);
+            let mut pages = std::pin::pin!(self.jira.search_ids(jql));
+            while let Some(page) = pages.next().await {
+                for issue in page?.issues {
+                    if let Some(r) = wanted.get(issue.id.as_str()) {
+                        in_scope.push((*r).clone());
+                    }
+                }
+            }
+        }
+        Ok(in_scope)
     }
 
     /// Refuses deletions that look like lost permissions.

@@ -34,10 +34,24 @@ impl Window {
 
 /// The JQL of an id census: everything in scope, bounded so Jira accepts it.
 pub(crate) fn census_jql(scope: Option<&str>, now_ms: i64) -> String {
+    format!("{} ORDER BY key ASC", scope_clause(scope, now_ms))
+}
+
+/// The census's issues among `ids` (which must exist: Jira rejects an
+/// unknown id in JQL).
+pub(crate) fn in_scope_jql(scope: Option<&str>, now_ms: i64, ids: &[&str]) -> String {
+    format!(
+        "{} AND id in ({}) ORDER BY key ASC",
+        scope_clause(scope, now_ms),
+        ids.join(", ")
+    )
+}
+
+fn scope_clause(scope: Option<&str>, now_ms: i64) -> String {
     match scope.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(scope) => format!("({scope}) ORDER BY key ASC"),
+        Some(scope) => format!("({scope})"),
         // Jira refuses unbounded queries; every issue was created before now.
-        None => format!("created <= {now_ms} ORDER BY key ASC"),
+        None => format!("created <= {now_ms}"),
     }
 }
 

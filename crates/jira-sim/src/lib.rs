@@ -105,6 +105,13 @@ pub struct Faults {
     /// `issueErrors` with a retriable message instead (Jira documents these
     /// as transient errors or payload constraints).
     pub bulk_issue_error_rate: f64,
+    /// Probability that a search page after the first leaves out one of
+    /// its issues, as a positional page does when the result shifts under
+    /// it (an issue deleted or moved while a client enumerates).
+    pub search_omit_rate: f64,
+    /// A smaller Cloud search page than Jira's usual 5000 ids / 100 issues
+    /// (the server chooses page sizes; clients must not assume one).
+    pub search_page_cap: Option<usize>,
     /// How long (on the simulator clock) an edit takes to become searchable.
     pub index_lag: Duration,
 }
@@ -270,6 +277,7 @@ impl JiraSim {
         if !(0.0..=1.0).contains(&config.faults.error_rate_5xx)
             || !(0.0..=1.0).contains(&config.faults.drop_rate)
             || !(0.0..=1.0).contains(&config.faults.bulk_issue_error_rate)
+            || !(0.0..=1.0).contains(&config.faults.search_omit_rate)
         {
             return Err(Error::InvalidConfig {
                 reason: "fault rates must be between 0 and 1".into(),

@@ -1397,7 +1397,7 @@ impl Shared {
             .unwrap_or_default()
             .iter()
             .take(max)
-            .filter(|i| !s.issues[**i as usize].deleted)
+            .filter(|i| !s.issues[**i as usize].deleted && !self.omit_from_page(r.start_at))
             .map(|i| ctx.issue(*i, &sel, expand))
             .collect();
         let n = issues.len();
@@ -1405,6 +1405,17 @@ impl Shared {
             json!({"expand": "schema,names", "startAt": r.start_at, "maxResults": max, "total": total, "issues": issues}),
             n,
         )
+    }
+
+    /// Whether the `search_omit_rate` fault drops the next issue of the
+    /// page starting at `offset` (a first page cannot have shifted).
+    fn omit_from_page(&self, offset: usize) -> bool {
+        if offset == 0 {
+            return false;
+        }
+        let mut l = lock(&self.limits);
+        let rate = l.faults.search_omit_rate;
+        rate > 0.0 && l.fault_rng.chance(rate)
     }
 
     /// Runs a search, caching the ordered result for paging. Returns the
@@ -1493,7 +1504,11 @@ impl Shared {
             // Jira silently shows an anonymous caller nothing.
             return Reply::ok(json!({"issues": [], "isLast": true}));
         }
-        let cap = if sel.id_key_only() { 5000 } else { 100 };
+        let usual = if sel.id_key_only() { 5000 } else { 100 };
+        let cap = lock(&self.limits)
+            .faults
+            .search_page_cap
+            .map_or(usual, |c| c.clamp(1, usual));
         let size = r.max.unwrap_or(50).clamp(1, cap);
         let ctx = self.ctx(&s, v2);
         let end = (offset + size).min(result.len());
@@ -1501,7 +1516,7 @@ impl Shared {
             .get(offset..end)
             .unwrap_or_default()
             .iter()
-            .filter(|i| !s.issues[**i as usize].deleted)
+            .filter(|i| !s.issues[**i as usize].deleted && !self.omit_from_page(offset))
             .map(|i| ctx.issue(*i, &sel, expand))
             .collect();
         let n = issues.len();

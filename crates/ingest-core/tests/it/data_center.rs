@@ -230,3 +230,44 @@ async fn a_truncated_changelog_is_kept_and_no_cloud_api_is_called() {
     assert_eq!(raw["changelog_pages"], json!([]));
     assert_eq!(raw["issue"]["changelog"]["total"], 50);
 }
+
+/// Data Center's `startAt` pages can skip an issue when the result shifts:
+/// an apparent deletion is confirmed with a read of that issue first.
+#[tokio::test]
+async fn data_center_reconcile_checks_each_apparent_deletion() {
+    let h = Harness::with(80, |c| {
+        c.deployment = SimDeployment::DataCenter {
+            search_max_results: 25,
+        };
+        c.pat = Some(PAT.into());
+    })
+    .await;
+    let engine = || {
+        let cursor = Arc::new(ObjectCursorStore::new(h.store.clone()));
+        let sim = h.sim.clone();
+        Engine::new(
+            pat_client(h.sim.base_url()),
+            h.store.clone(),
+            cursor,
+            h.config(),
+        )
+        .with_clock(move || sim.now())
+    };
+    engine().sync(RunOptions::default()).await.unwrap();
+    let truth = h.sim.issues_snapshot();
+    h.sim.delete_issue(&truth[3].key).unwrap();
+    h.sim.set_faults(jira_sim::Faults {
+        search_omit_rate: 0.2,
+        ..jira_sim::Faults::default()
+    });
+    let summary = engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.deleted, 1, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+    let stats = h.sim.stats();
+    let reads = &stats.requests["GET /rest/api/2/issue/{issueIdOrKey}"];
+    assert_eq!(reads.get(&404), Some(&1), "the deleted issue: {stats:?}");
+    assert!(
+        reads.get(&200).is_some_and(|n| *n >= 1),
+        "the skipped issues were read one by one: {stats:?}"
+    );
+}

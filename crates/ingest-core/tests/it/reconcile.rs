@@ -117,3 +117,56 @@ async fn reconcile_completes_the_changelog_of_a_moved_issue() {
         1
     );
 }
+
+/// A census page can leave out an issue that exists (positional pages
+/// shift when another issue goes away mid-census): every apparent deletion
+/// is checked on its own, so only the real ones are deleted.
+#[tokio::test]
+async fn an_issue_the_census_misses_is_checked_before_it_is_deleted() {
+    let h = Harness::new(150).await;
+    h.engine().sync(RunOptions::default()).await.unwrap();
+    let truth = h.sim.issues_snapshot();
+    h.sim.delete_issue(&truth[7].key).unwrap();
+    h.sim.delete_issue(&truth[70].key).unwrap();
+    // Pages of 20 ids, every later page missing an issue now and then.
+    h.sim.set_faults(jira_sim::Faults {
+        search_omit_rate: 0.1,
+        search_page_cap: Some(20),
+        ..jira_sim::Faults::default()
+    });
+
+    let summary = h.engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.deleted, 2, "{summary:?}");
+    assert_eq!(summary.issues_seen, 148, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+    assert!(
+        h.sim.stats().total("POST /rest/api/3/issue/bulkfetch") >= 1,
+        "the missed issues were checked"
+    );
+}
+
+/// An issue that still exists but has left the scope is gone from the
+/// corpus, even though fetching it by id works.
+#[tokio::test]
+async fn an_issue_outside_the_scope_is_deleted_even_though_it_exists() {
+    let h = Harness::new(60).await;
+    h.engine().sync(RunOptions::default()).await.unwrap();
+    let truth = h.sim.issues_snapshot();
+    let project = truth[0].key.split('-').next().unwrap().to_owned();
+    let outside = truth
+        .iter()
+        .filter(|i| !i.key.starts_with(&format!("{project}-")))
+        .count();
+    let summary = h
+        .engine()
+        .reconcile(RunOptions {
+            jql: Some(format!("project = {project}")),
+            force: true,
+            ..RunOptions::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(summary.deleted, outside as u64, "{summary:?}");
+    let left = h.documents().await;
+    assert!(left.keys().all(|k| k.starts_with(&format!("{project}-"))));
+}

@@ -575,3 +575,29 @@ async fn changelogs_by_issue_is_refused_on_data_center_without_a_request() {
     assert!(err.to_string().contains("expand=changelog"), "{err}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn issue_ref_reads_the_current_key_and_a_404_is_none() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/issue/10042"))
+        .and(query_param("fields", "key"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "10042", "key": "OPS-7", "fields": {}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/issue/10043"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "errorMessages": ["Issue does not exist or you do not have permission to see it."]
+        })))
+        .mount(&server)
+        .await;
+    let client = basic(&server);
+    let found = client.issue_ref("10042").await.unwrap().unwrap();
+    assert_eq!((found.id.as_str(), found.key.as_str()), ("10042", "OPS-7"));
+    assert_eq!(client.issue_ref("10043").await.unwrap(), None);
+    assert!(client.issue_ref("../etc").await.is_err());
+}
