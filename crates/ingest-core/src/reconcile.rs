@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt, stream};
-use jira_client::{Deployment, IssueRef};
+use jira_client::{Deployment, IssueRef, RawIssue, SearchRequest};
 use normalize::IssueKey;
 use tokio::time::Instant;
 
@@ -18,7 +18,7 @@ use crate::{
     manifest::Manifest,
     state::{IdIndex, object_key},
     sync::hydrate,
-    window::{census_jql, in_scope_jql},
+    window::{census_from_jql, census_jql, in_scope_jql},
     writer::{self, WriteContext, delete_line},
 };
 
@@ -51,14 +51,7 @@ impl Engine {
     ) -> Result<RunSummary> {
         self.jira.myself().await?;
         let scope = opts.jql.clone().or_else(|| self.config.jql_scope.clone());
-        let jql = census_jql(scope.as_deref(), epoch_ms(now));
-        let mut census: BTreeMap<String, String> = BTreeMap::new();
-        let mut pages = std::pin::pin!(self.jira.search_ids(jql));
-        while let Some(page) = pages.next().await {
-            for issue in page?.issues {
-                census.insert(issue.id, issue.key);
-            }
-        }
+        let mut census = self.census(scope.as_deref(), epoch_ms(now)).await?;
         let mut index = IdIndex::load(self.store.as_ref()).await?;
         let mut summary = RunSummary::new(run_id);
 
@@ -149,6 +142,52 @@ impl Engine {
         summary.requests = self.jira.stats().total_requests();
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(summary)
+    }
+
+    /// Every issue in scope, id to key.
+    ///
+    /// Cloud: the id-only search in pages of up to 5000. Data Center: keyset
+    /// pages on `created`, a fresh query from the last page's newest
+    /// `created` each time, because a `startAt` beyond the search
+    /// platform's result window (10,000 on Data Center 10) is a 500; the
+    /// `startAt` of one query is followed only while a page does not move
+    /// the bound (more issues created in one millisecond than a page holds).
+    async fn census(&self, scope: Option<&str>, now_ms: i64) -> Result<BTreeMap<String, String>> {
+        let mut census = BTreeMap::new();
+        if self.jira.deployment() == Deployment::Cloud {
+            let mut pages = std::pin::pin!(self.jira.search_ids(census_jql(scope, now_ms)));
+            while let Some(page) = pages.next().await {
+                census.extend(page?.issues.into_iter().map(|i| (i.id, i.key)));
+            }
+            return Ok(census);
+        }
+        let mut from_ms: Option<i64> = None;
+        'query: loop {
+            let request =
+                SearchRequest::new(census_from_jql(scope, now_ms, from_ms), ["key", "created"])
+                    .max_results(1000);
+            let mut pages = std::pin::pin!(self.jira.search(request));
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                let last = page.next_page_token.is_none();
+                let mut newest = from_ms;
+                for issue in page.issues {
+                    newest = newest.max(created_ms(&issue));
+                    census.insert(issue.id, issue.key);
+                }
+                if last {
+                    break 'query;
+                }
+                if newest > from_ms {
+                    // Issues at `newest` are read again by the next query;
+                    // the census is a map, so that costs nothing.
+                    from_ms = newest;
+                    continue 'query;
+                }
+            }
+            break;
+        }
+        Ok(census)
     }
 
     /// Which of `ids` Jira still has inside the scope, with their current
@@ -255,4 +294,22 @@ impl Engine {
             reason,
         })
     }
+}
+
+/// `fields.created` of a census page's issue, in epoch milliseconds
+/// (`None` if unreadable: the issue still counts, it just cannot move the
+/// keyset bound).
+fn created_ms(issue: &RawIssue) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Wire {
+        fields: Fields,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        created: String,
+    }
+    let wire: Wire = serde_json::from_str(issue.raw().get()).ok()?;
+    normalize::parse_jira_timestamp(&wire.fields.created)
+        .ok()
+        .map(epoch_ms)
 }

@@ -36,6 +36,8 @@ use crate::{
 /// Issues per bulk-fetch call when comments and attachments are requested
 /// and the changelog is expanded (either caps the batch at 100).
 const HYDRATE_BATCH: usize = 100;
+/// Full issues asked per Data Center search page (its default is 50).
+const DC_PAGE: u32 = 100;
 
 /// One entry of a window page.
 enum Item {
@@ -372,7 +374,11 @@ impl Engine {
             _ => {
                 let (fields, expand) = hydrate_request();
                 self.jira
-                    .search(SearchRequest::new(jql, fields).expand(expand))
+                    .search(
+                        SearchRequest::new(jql, fields)
+                            .expand(expand)
+                            .max_results(DC_PAGE),
+                    )
                     .map_ok(|page| {
                         let last = page.next_page_token.is_none();
                         (page.issues.into_iter().map(Item::Issue).collect(), last)

@@ -37,6 +37,19 @@ pub(crate) fn census_jql(scope: Option<&str>, now_ms: i64) -> String {
     format!("{} ORDER BY key ASC", scope_clause(scope, now_ms))
 }
 
+/// A Data Center census page query: everything in scope created at or
+/// after `from_ms`, oldest first (keyset paging on `created`, which never
+/// changes, so no issue can shift between queries).
+pub(crate) fn census_from_jql(scope: Option<&str>, now_ms: i64, from_ms: Option<i64>) -> String {
+    let bound = from_ms
+        .map(|ms| format!(" AND created >= {ms}"))
+        .unwrap_or_default();
+    format!(
+        "{}{bound} ORDER BY created ASC, key ASC",
+        scope_clause(scope, now_ms)
+    )
+}
+
 /// The census's issues among `ids` (which must exist: Jira rejects an
 /// unknown id in JQL).
 pub(crate) fn in_scope_jql(scope: Option<&str>, now_ms: i64, ids: &[&str]) -> String {

@@ -112,6 +112,10 @@ pub struct Faults {
     /// A smaller Cloud search page than Jira's usual 5000 ids / 100 issues
     /// (the server chooses page sizes; clients must not assume one).
     pub search_page_cap: Option<usize>,
+    /// Data Center's search platform result window
+    /// (`jira.search.platform.max.result.window`, 10,000 on Data Center 10
+    /// with OpenSearch): a `startAt + maxResults` beyond it is a 500.
+    pub search_result_window: Option<usize>,
     /// How long (on the simulator clock) an edit takes to become searchable.
     pub index_lag: Duration,
 }

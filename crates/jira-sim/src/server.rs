@@ -1384,6 +1384,20 @@ impl Shared {
         let sel = FieldSel::parse(r.fields.iter().map(String::as_str), "*navigable");
         let expand = render::Expand::parse(r.expand.iter().map(String::as_str));
         let max = r.max.unwrap_or(DC_DEFAULT_MAX_RESULTS).min(search_max);
+        let window = lock(&self.limits).faults.search_result_window;
+        if let Some(window) = window
+            && r.start_at + max > window
+        {
+            return Reply::error(
+                500,
+                &format!(
+                    "Search limit exceeded. We couldn't complete your search because it requests \
+                     {} results which exceeded the search platform limit of {window}. Try \
+                     refining your query or contact your Jira administrator.",
+                    r.start_at + max
+                ),
+            );
+        }
         let s = self.read();
         let result = match self.run_query(&s, &r.jql, &[]) {
             Ok(r) => r,

@@ -231,10 +231,10 @@ async fn a_truncated_changelog_is_kept_and_no_cloud_api_is_called() {
     assert_eq!(raw["issue"]["changelog"]["total"], 50);
 }
 
-/// Data Center's `startAt` pages can skip an issue when the result shifts:
-/// an apparent deletion is confirmed with a read of that issue first.
+/// Data Center has no bulk read: an apparent deletion is confirmed with a
+/// read of that issue (a 404) before its document is deleted.
 #[tokio::test]
-async fn data_center_reconcile_checks_each_apparent_deletion() {
+async fn data_center_reconcile_reads_each_apparent_deletion_first() {
     let h = Harness::with(80, |c| {
         c.deployment = SimDeployment::DataCenter {
             search_max_results: 25,
@@ -256,18 +256,48 @@ async fn data_center_reconcile_checks_each_apparent_deletion() {
     engine().sync(RunOptions::default()).await.unwrap();
     let truth = h.sim.issues_snapshot();
     h.sim.delete_issue(&truth[3].key).unwrap();
-    h.sim.set_faults(jira_sim::Faults {
-        search_omit_rate: 0.2,
-        ..jira_sim::Faults::default()
-    });
     let summary = engine().reconcile(RunOptions::default()).await.unwrap();
     assert_eq!(summary.deleted, 1, "{summary:?}");
     h.assert_matches_ground_truth().await;
     let stats = h.sim.stats();
     let reads = &stats.requests["GET /rest/api/2/issue/{issueIdOrKey}"];
     assert_eq!(reads.get(&404), Some(&1), "the deleted issue: {stats:?}");
-    assert!(
-        reads.get(&200).is_some_and(|n| *n >= 1),
-        "the skipped issues were read one by one: {stats:?}"
+}
+
+/// Data Center 10 refuses a `startAt` beyond its search result window
+/// (10,000 by default; 50 here): the census pages by `created` instead.
+#[tokio::test]
+async fn data_center_census_never_pages_past_the_result_window() {
+    let h = Harness::with(140, |c| {
+        c.deployment = SimDeployment::DataCenter {
+            search_max_results: 25,
+        };
+        c.pat = Some(PAT.into());
+        c.faults.search_result_window = Some(50);
+    })
+    .await;
+    let engine = || {
+        let cursor = Arc::new(ObjectCursorStore::new(h.store.clone()));
+        let sim = h.sim.clone();
+        Engine::new(
+            pat_client(h.sim.base_url()),
+            h.store.clone(),
+            cursor,
+            h.config(),
+        )
+        .with_clock(move || sim.now())
+    };
+    let summary = engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.written, 140, "{summary:?}");
+    let truth = h.sim.issues_snapshot();
+    h.sim.delete_issue(&truth[100].key).unwrap();
+    let summary = engine().reconcile(RunOptions::default()).await.unwrap();
+    assert_eq!(
+        (summary.issues_seen, summary.deleted),
+        (139, 1),
+        "{summary:?}"
     );
+    h.assert_matches_ground_truth().await;
+    let searches = &h.sim.stats().requests["POST /rest/api/2/search"];
+    assert_eq!(searches.keys().copied().collect::<Vec<_>>(), [200]);
 }
