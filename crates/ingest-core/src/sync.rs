@@ -115,7 +115,12 @@ impl Engine {
     ) -> Result<RunSummary> {
         let stored = self.cursor.load().await?;
         let me = self.jira.myself().await?;
-        tracing::info!(account = ?me.account_id, time_zone = ?me.time_zone, "identity checked");
+        let account = me
+            .account_id
+            .as_deref()
+            .or(me.name.as_deref())
+            .unwrap_or("?");
+        tracing::info!(%account, time_zone = ?me.time_zone, "identity checked");
         let catalogue = self.load_fields().await?;
 
         let scope = opts
