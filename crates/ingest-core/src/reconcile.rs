@@ -230,8 +230,10 @@ impl Engine {
                 })
                 .collect()
         } else {
-            stream::iter(ids)
-                .map(|id| self.jira.issue_ref(id))
+            // Owned ids: a closure over borrowed ones makes the future
+            // fail the `Send` check the Lambda runtime needs.
+            stream::iter(ids.to_vec())
+                .map(|id| async move { self.jira.issue_ref(&id).await })
                 .buffered(self.config.concurrency.max(1))
                 .try_filter_map(|found| async move { Ok(found) })
                 .try_collect()
