@@ -1,6 +1,9 @@
 //! The integration-test binary of `adf-md`.
 
 mod fixtures;
+mod hard_cases;
 mod options;
+mod oracle;
 mod props;
+mod structure;
 mod support;

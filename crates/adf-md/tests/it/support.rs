@@ -4,7 +4,10 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 
-fn parser_options() -> Options {
+/// The parser configuration every test reads Markdown with: CommonMark plus
+/// the GFM extensions the reference targets (tables, strikethrough, task
+/// lists, alerts).
+pub(crate) fn parser_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
