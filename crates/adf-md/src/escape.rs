@@ -4,16 +4,167 @@
 //! token in an embedding, so a character is escaped only where CommonMark or
 //! GFM could read it as syntax.
 
-/// CommonMark's punctuation class, approximated: ASCII punctuation plus any
-/// non-ASCII character that is neither alphanumeric nor whitespace (Unicode
-/// punctuation and symbols, which CommonMark 0.31 also counts).
-pub(crate) fn is_punct(c: char) -> bool {
+/// How a parser may classify a character next to a delimiter run, as a set
+/// of [`SPACE`], [`PUNCT`] and [`OTHER`] (letter-like) bits. Parsers
+/// disagree: CommonMark 0.31 (pulldown-cmark, cmark) counts Unicode
+/// punctuation *and symbols* as punctuation, GitHub's cmark-gfm only
+/// punctuation (so an emoji is letter-like there), and parsers ship
+/// different Unicode versions. A character is given every class some
+/// parser may give it; flanking must then hold under each (§3.2 step 4).
+pub(crate) const SPACE: u8 = 1;
+/// See [`SPACE`].
+pub(crate) const PUNCT: u8 = 2;
+/// See [`SPACE`].
+pub(crate) const OTHER: u8 = 4;
+
+/// The classes `c` may have for delimiter flanking; see [`SPACE`].
+pub(crate) fn class(c: char) -> u8 {
     if c.is_ascii() {
-        c.is_ascii_punctuation()
+        return if c.is_ascii_punctuation() {
+            PUNCT
+        } else if matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r') {
+            SPACE
+        } else if c == '\x0b' {
+            // Whitespace to Rust-based parsers, a control (letter-like) to
+            // CommonMark.
+            SPACE | OTHER
+        } else {
+            OTHER
+        };
+    }
+    if c.is_whitespace() {
+        // CommonMark's whitespace is Zs (plus ASCII); NEL and the line and
+        // paragraph separators are whitespace only to some parsers.
+        return if matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+            SPACE | OTHER
+        } else {
+            SPACE
+        };
+    }
+    if in_ranges(c, PUNCTUATION) {
+        PUNCT
+    } else if in_ranges(c, LETTER_LIKE) || (c.is_alphanumeric() && !in_ranges(c, SYMBOL_LETTERS)) {
+        OTHER
     } else {
-        !c.is_alphanumeric() && !c.is_whitespace()
+        // Symbols (punctuation to CommonMark 0.31, letters to cmark-gfm),
+        // punctuation of scripts not listed, unassigned code points.
+        PUNCT | OTHER
     }
 }
+
+fn in_ranges(c: char, table: &[(u32, u32)]) -> bool {
+    let c = u32::from(c);
+    table
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Non-ASCII characters of Unicode category P that every CommonMark parser
+/// counts as punctuation (cmark-gfm's table included): the common blocks
+/// only; other punctuation counts as both classes.
+const PUNCTUATION: &[(u32, u32)] = &[
+    (0x00A1, 0x00A1), // ¡
+    (0x00A7, 0x00A7), // §
+    (0x00AB, 0x00AB), // «
+    (0x00B6, 0x00B7), // ¶ ·
+    (0x00BB, 0x00BB), // »
+    (0x00BF, 0x00BF), // ¿
+    (0x037E, 0x037E), // Greek question mark
+    (0x0387, 0x0387), // Greek ano teleia
+    (0x2010, 0x2027), // dashes, quotes, bullets, ellipsis
+    (0x2030, 0x2043), // ‰ ′ ‹ › ※ ‼ ‽ …
+    (0x2045, 0x2051),
+    (0x2053, 0x205E),
+    (0x207D, 0x207E), // superscript parentheses
+    (0x208D, 0x208E), // subscript parentheses
+    (0x2308, 0x230B), // ceilings and floors
+    (0x2329, 0x232A), // angle brackets
+    (0x2768, 0x2775), // ornamental brackets
+    (0x27C5, 0x27C6),
+    (0x27E6, 0x27EF), // mathematical brackets
+    (0x2983, 0x2998),
+    (0x29D8, 0x29DB),
+    (0x29FC, 0x29FD),
+    (0x2E00, 0x2E2E), // supplemental punctuation
+    (0x2E30, 0x2E42),
+    (0x3001, 0x3003), // 、。〃
+    (0x3008, 0x3011), // CJK brackets
+    (0x3014, 0x301F),
+    (0x3030, 0x3030),
+    (0x303D, 0x303D),
+    (0x30A0, 0x30A0),
+    (0x30FB, 0x30FB), // katakana middle dot
+    (0xFE10, 0xFE19), // vertical forms
+    (0xFE30, 0xFE52), // CJK compatibility and small forms
+    (0xFE54, 0xFE61),
+    (0xFE63, 0xFE63),
+    (0xFE68, 0xFE68),
+    (0xFE6A, 0xFE6B),
+    (0xFF01, 0xFF03), // fullwidth punctuation
+    (0xFF05, 0xFF0A),
+    (0xFF0C, 0xFF0F),
+    (0xFF1A, 0xFF1B),
+    (0xFF1F, 0xFF20),
+    (0xFF3B, 0xFF3D),
+    (0xFF3F, 0xFF3F),
+    (0xFF5B, 0xFF5B),
+    (0xFF5D, 0xFF5D),
+    (0xFF5F, 0xFF65),
+];
+
+/// Non-alphanumeric characters that no parser counts as punctuation or
+/// whitespace: format characters (Cf: soft hyphen, zero-width space and
+/// joiners, bidi marks, BOM, tags), combining-mark blocks, variation
+/// selectors and private use.
+const LETTER_LIKE: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x0300, 0x036F),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0x20D0, 0x20FF),
+    (0xE000, 0xF8FF),
+    (0xFE00, 0xFE0F),
+    (0xFE20, 0xFE2F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+    (0xE0100, 0xE01EF),
+    (0xF0000, 0x10FFFF),
+];
+
+/// Symbols (So) that Rust counts as alphabetic: circled and squared Latin
+/// letters.
+const SYMBOL_LETTERS: &[(u32, u32)] = &[
+    (0x24B6, 0x24E9),
+    (0x1F130, 0x1F149),
+    (0x1F150, 0x1F169),
+    (0x1F170, 0x1F189),
+];
 
 /// Escapes text for an inline context. `before` and `after` are the raw
 /// characters that surround `s` in the same line (`None` at a boundary that is

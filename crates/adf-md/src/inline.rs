@@ -355,8 +355,7 @@ struct Flank {
 #[derive(Clone, Copy, Default)]
 struct RunInfo {
     len: usize,
-    left: bool,
-    right: bool,
+    flanks: Flanks,
     has_close: bool,
 }
 
@@ -1103,26 +1102,45 @@ fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) {
     toks.truncate(w);
 }
 
-fn left_flanking(prev: Option<char>, next: Option<char>) -> bool {
-    match next {
-        None => false,
-        Some(n) if n.is_whitespace() => false,
-        Some(n) if escape::is_punct(n) => {
-            prev.is_none_or(|p| p.is_whitespace() || escape::is_punct(p))
+/// Whether a delimiter run between `prev` and `next` (`None` at a line
+/// edge) is left- and right-flanking, under every way a parser may class
+/// the two characters (see [`escape::SPACE`]).
+fn flanking(prev: Option<char>, next: Option<char>) -> Flanks {
+    let class = |c: Option<char>| c.map_or(escape::SPACE, escape::class);
+    let (pc, nc) = (class(prev), class(next));
+    let mut f = Flanks {
+        left: true,
+        right: true,
+        left_maybe: false,
+        right_maybe: false,
+    };
+    for p in [escape::SPACE, escape::PUNCT, escape::OTHER] {
+        if pc & p == 0 {
+            continue;
         }
-        Some(_) => true,
+        for n in [escape::SPACE, escape::PUNCT, escape::OTHER] {
+            if nc & n == 0 {
+                continue;
+            }
+            let left = n != escape::SPACE && (n == escape::OTHER || p != escape::OTHER);
+            let right = p != escape::SPACE && (p == escape::OTHER || n != escape::OTHER);
+            f.left &= left;
+            f.right &= right;
+            f.left_maybe |= left;
+            f.right_maybe |= right;
+        }
     }
+    f
 }
 
-fn right_flanking(prev: Option<char>, next: Option<char>) -> bool {
-    match prev {
-        None => false,
-        Some(p) if p.is_whitespace() => false,
-        Some(p) if escape::is_punct(p) => {
-            next.is_none_or(|n| n.is_whitespace() || escape::is_punct(n))
-        }
-        Some(_) => true,
-    }
+/// See [`flanking`]: `left` and `right` hold for every parser, the
+/// `_maybe` ones for some.
+#[derive(Clone, Copy, Default)]
+struct Flanks {
+    left: bool,
+    right: bool,
+    left_maybe: bool,
+    right_maybe: bool,
 }
 
 /// Marks the delimiter pairs that CommonMark would not parse as intended.
@@ -1206,8 +1224,7 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool], sc: &mut Flank) {
                     .filter_map(|t| delim_of(t, as_html))
                     .map(|d| d.3)
                     .sum(),
-                left: left_flanking(prev, next),
-                right: right_flanking(prev, next),
+                flanks: flanking(prev, next),
                 has_close: toks[a..=b].iter().any(|t| matches!(t, Tok::Close(..))),
             };
             info[a..=b].fill(run);
@@ -1225,14 +1242,17 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool], sc: &mut Flank) {
             };
             let slot = usize::from(ch == '~');
             let run = info[k];
+            // A delimiter must flank for every parser; it must not be able to
+            // do more (close as well as open) for any.
+            let f = run.flanks;
             if is_open {
                 // An opener that can also close would close an enclosing span
                 // of the same character, unless the rule of 3 forbids it.
-                let nested_closer = run.right
+                let nested_closer = f.right_maybe
                     && open
                         .iter()
                         .any(|&(s, len, _)| s == slot && !rule3(len, run.len));
-                if run.has_close || !run.left || nested_closer {
+                if run.has_close || !f.left || nested_closer {
                     fail.push(id);
                 }
                 open.push((slot, run.len, id));
@@ -1241,8 +1261,9 @@ fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool], sc: &mut Flank) {
                     open.remove(p);
                 }
                 let opener = info.get(open_pos[id]).copied().unwrap_or_default();
-                let both = (opener.left && opener.right) || (run.left && run.right);
-                if !run.right || (both && rule3(opener.len, run.len)) {
+                let o = opener.flanks;
+                let both = (o.left_maybe && o.right_maybe) || (f.left_maybe && f.right_maybe);
+                if !f.right || (both && rule3(opener.len, run.len)) {
                     fail.push(id);
                 }
             }

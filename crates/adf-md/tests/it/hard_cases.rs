@@ -1109,6 +1109,45 @@ fn cases() -> Vec<(&'static str, Value)> {
                 ]),
             ]),
         ),
+        // Bugs the oracle found, fixed. Flanking next to characters that
+        // are neither punctuation nor whitespace (format characters,
+        // combining marks) or that parsers class differently (symbols).
+        (
+            "strong after a zero-width space",
+            doc(vec![p(vec![t("\u{200b}"), text("[x]", &[strong()])])]),
+        ),
+        (
+            "strike before a zero-width space",
+            doc(vec![p(vec![text("🎉", &[strike()]), t("\u{200b}")])]),
+        ),
+        (
+            "em after a combining accent",
+            doc(vec![p(vec![t("e\u{301}"), text("*", &[em()])])]),
+        ),
+        (
+            "strong after a ZWJ emoji",
+            doc(vec![p(vec![t("👩\u{200d}"), text("(x)", &[strong()])])]),
+        ),
+        (
+            "emphasis next to soft hyphens, bidi marks and variation selectors",
+            doc(vec![p(vec![
+                t("a\u{ad}"),
+                text("(b)", &[em()]),
+                t("\u{200f}"),
+                text("\"c\"", &[strong()]),
+                t("\u{fe0f}"),
+            ])]),
+        ),
+        (
+            "strong between an emoji and punctuation",
+            doc(vec![p(vec![
+                t("🎉"),
+                text("(x)", &[strong()]),
+                t("→"),
+                text("[y]", &[strike()]),
+                t("©"),
+            ])]),
+        ),
     ]
 }
 
@@ -1116,26 +1155,6 @@ fn cases() -> Vec<(&'static str, Value)> {
 /// Move a case to [`cases`] once its bug is fixed.
 fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
     vec![
-        (
-            "strong after a zero-width space",
-            "U+200B and other format characters count as punctuation for flanking",
-            doc(vec![p(vec![t("\u{200b}"), text("[x]", &[strong()])])]),
-        ),
-        (
-            "strike before a zero-width space",
-            "U+200B and other format characters count as punctuation for flanking",
-            doc(vec![p(vec![text("🎉", &[strike()]), t("\u{200b}")])]),
-        ),
-        (
-            "em after a combining accent",
-            "combining marks (Mn) count as punctuation for flanking",
-            doc(vec![p(vec![t("e\u{301}"), text("*", &[em()])])]),
-        ),
-        (
-            "strong after a ZWJ emoji",
-            "ZWJ (U+200D) counts as punctuation for flanking",
-            doc(vec![p(vec![t("👩\u{200d}"), text("(x)", &[strong()])])]),
-        ),
         (
             "text ending in a backtick before code",
             "a space is inserted between an escaped backtick and a code span",

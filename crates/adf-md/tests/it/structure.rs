@@ -690,11 +690,6 @@ fn avoid_known_bugs(mut doc: Value) -> Value {
 }
 
 fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
-    // Bug: characters that are neither alphanumeric, whitespace nor Unicode
-    // punctuation (format characters like U+200B, combining marks like
-    // U+0301) are taken for punctuation when checking delimiter flanking,
-    // so `**`, `*` or `~~` next to them do not parse.
-    //
     // Bug: `<` before a character that can start the local part of an
     // e-mail address (a digit, `&`, `+`, ...) is not escaped, so text like
     // `<1@b.c>` reads as an e-mail autolink.
@@ -820,21 +815,14 @@ fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
     }
 }
 
-/// Format characters and a combining mark from [`ATOMS`]: neither
-/// alphanumeric, whitespace nor punctuation.
-const NOT_PUNCTUATION: [char; 4] = ['\u{200b}', '\u{200d}', '\u{ad}', '\u{301}'];
-
 /// Rewrites every string of a node and its attributes (not of its
-/// children, which [`rewrite`] visits itself): drops [`NOT_PUNCTUATION`],
-/// and puts a space after a `<` that the converter leaves unescaped.
+/// children, which [`rewrite`] visits itself): puts a space after a `<`
+/// that the converter leaves unescaped.
 fn rewrite_strings(v: &mut Value) {
     fn fix(s: &mut Value) {
         let Some(t) = s.as_str() else { return };
         let mut out = String::with_capacity(t.len());
-        let mut chars = t
-            .chars()
-            .filter(|c| !NOT_PUNCTUATION.contains(c))
-            .peekable();
+        let mut chars = t.chars().peekable();
         while let Some(c) = chars.next() {
             out.push(c);
             if c == '<'
@@ -844,11 +832,6 @@ fn rewrite_strings(v: &mut Value) {
             {
                 out.push(' ');
             }
-        }
-        // Keep a string that was visible visible (blank link text would
-        // show its href, §3.1).
-        if out.trim().is_empty() && !t.trim().is_empty() {
-            out.push('x');
         }
         if out != t {
             *s = out.into();
