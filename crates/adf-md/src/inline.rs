@@ -669,21 +669,29 @@ fn render_line(
     // check, so the pieces are written straight out.
     if units.iter().all(|u| u.marks.is_empty()) {
         out.reserve(arena.len() + 2 * units.len() + 8);
+        // Whether the output ends in a code span: escaped text never ends
+        // in a bare backtick, and no other syntax we write does.
+        let mut after_code = false;
         for u in units.iter() {
             let s = &arena[u.start..u.end];
             match u.kind {
-                UKind::Text => escape::inline(s, None, None, out),
+                UKind::Text => {
+                    escape::inline(s, None, None, out);
+                    after_code = false;
+                }
                 UKind::Code if !s.is_empty() => {
-                    if out.len() > base && out.ends_with('`') {
+                    if after_code {
                         out.push(' ');
                     }
                     escape::code_span(s, out);
+                    after_code = true;
                 }
                 UKind::Raw | UKind::Comment => {
                     if s.starts_with('[') {
                         disarm_bang(out, base);
                     }
                     out.push_str(s);
+                    after_code = false;
                 }
                 UKind::Code | UKind::Break => {}
             }
@@ -784,6 +792,9 @@ fn render_line(
 
     // 7. Serialise.
     out.reserve(buf.len() + 3 * toks.len() + 8);
+    // Whether the output ends in a code span (see the fast path above); a
+    // literal starting with a backtick is one.
+    let mut after_code = false;
     for t in toks.iter() {
         match *t {
             Tok::Text(a, b) | Tok::Lit(a, b) => {
@@ -794,11 +805,15 @@ fn render_line(
                 // Two code spans that touch (only possible when a dropped
                 // delimiter stood between them) would merge their backtick
                 // runs; a space keeps them apart.
-                if s.starts_with('`') && out.len() > base && out.ends_with('`') {
+                let code = matches!(t, Tok::Lit(..)) && s.starts_with('`');
+                if code && after_code {
                     out.push(' ');
                     *lossy = true;
                 }
                 out.push_str(s);
+                if !s.is_empty() {
+                    after_code = code;
+                }
             }
             Tok::Open(m, id) | Tok::Close(m, id) => {
                 if matches!(t, Tok::Open(Mk::Link(_), _)) {
@@ -811,6 +826,7 @@ fn render_line(
                     continue;
                 }
                 push_delim(m, open, fallback, links, out);
+                after_code = false;
             }
         }
     }

@@ -1148,6 +1148,19 @@ fn cases() -> Vec<(&'static str, Value)> {
                 t("©"),
             ])]),
         ),
+        // Code spans next to text.
+        (
+            "text ending in a backtick before code",
+            doc(vec![p(vec![t("```"), text("a", &[code_mark()])])]),
+        ),
+        (
+            "code ending in a backslash before code",
+            doc(vec![p(vec![
+                text("\\", &[code_mark()]),
+                text("x", &[strong()]),
+                text("b", &[code_mark()]),
+            ])]),
+        ),
     ]
 }
 
@@ -1155,11 +1168,6 @@ fn cases() -> Vec<(&'static str, Value)> {
 /// Move a case to [`cases`] once its bug is fixed.
 fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
     vec![
-        (
-            "text ending in a backtick before code",
-            "a space is inserted between an escaped backtick and a code span",
-            doc(vec![p(vec![t("```"), text("a", &[code_mark()])])]),
-        ),
         (
             "hard break then NBSP ends a paragraph",
             "the break is kept as a literal `\\` when only non-ASCII whitespace follows it",

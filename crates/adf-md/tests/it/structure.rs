@@ -795,24 +795,6 @@ fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
     {
         children.push(json!({"type": "text", "text": "x"}));
     }
-    // Bug: text ending in a backtick right before a code span gets a stray
-    // space between the two.
-    for i in 1..children.len() {
-        let code_next = children[i]["marks"]
-            .as_array()
-            .is_some_and(|m| m.iter().any(|m| m["type"] == "code"));
-        let prev = &mut children[i - 1];
-        let text = if prev["type"] == "text" {
-            prev.get_mut("text")
-        } else {
-            prev.get_mut("attrs").and_then(|a| a.get_mut("text"))
-        };
-        if let Some(text) =
-            text.filter(|t| code_next && t.as_str().is_some_and(|s| s.ends_with('`')))
-        {
-            *text = format!("{}x", text.as_str().unwrap_or("")).into();
-        }
-    }
 }
 
 /// Rewrites every string of a node and its attributes (not of its
