@@ -408,16 +408,28 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
             _ => lines.last_mut().expect("lines is never empty").push(it),
         }
     }
-    let blank = |l: &Vec<Item<'_>>| {
-        l.iter()
-            .all(|i| matches!(&i.piece, Piece::Text(t) if t.trim_matches([' ', '\t']).is_empty()))
+    // A line of whitespace carries no text.
+    let blank = |l: &Vec<Item<'_>>, unicode: bool| {
+        l.iter().all(|i| {
+            matches!(&i.piece, Piece::Text(t) if if unicode {
+                t.trim().is_empty()
+            } else {
+                t.trim_matches([' ', '\t']).is_empty()
+            })
+        })
     };
     // A break at the start or end of a paragraph carries no text; a trailing
-    // `\` would even show as a literal backslash.
-    let start = lines.iter().position(|l| !blank(l)).unwrap_or(lines.len());
+    // `\` would even show as a literal backslash. At the end, a line of
+    // Unicode whitespace (NBSP) is blank too: it carries no text, and where
+    // the output is trimmed (the end of the document, a cell) the `\` would
+    // be left last.
+    let start = lines
+        .iter()
+        .position(|l| !blank(l, false))
+        .unwrap_or(lines.len());
     let end = lines
         .iter()
-        .rposition(|l| !blank(l))
+        .rposition(|l| !blank(l, true))
         .map_or(start, |e| e + 1);
     let mut lossy = false;
     let mut out = String::new();

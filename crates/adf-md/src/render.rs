@@ -1028,9 +1028,14 @@ impl R<'_> {
         let run = self.inline_children(node, depth, Marks::NONE);
         let mut text = self.render_run(run, Ctx::Heading)?;
         // A trailing run of `#` preceded by a space is a closing sequence and
-        // would be dropped.
-        let trimmed = text.trim_end_matches('#');
-        if trimmed.len() < text.len() && (trimmed.is_empty() || trimmed.ends_with([' ', '\t'])) {
+        // would be dropped. Trailing Unicode whitespace (NBSP) is looked
+        // past: it goes when the output is trimmed, and some parsers take it
+        // for the spaces that may follow the sequence.
+        let core = text.trim_end();
+        let trimmed = core.trim_end_matches('#');
+        if trimmed.len() < core.len()
+            && (trimmed.is_empty() || trimmed.ends_with(char::is_whitespace))
+        {
             text.insert(trimmed.len(), '\\');
         }
         let mut s = "#".repeat(level);

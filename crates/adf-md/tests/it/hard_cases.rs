@@ -1161,6 +1161,30 @@ fn cases() -> Vec<(&'static str, Value)> {
                 text("b", &[code_mark()]),
             ])]),
         ),
+        // Breaks before trailing Unicode whitespace, and headings.
+        (
+            "hard break then NBSP ends a paragraph",
+            doc(vec![p(vec![t("a"), br(), t("\u{a0}")])]),
+        ),
+        (
+            "literal newline then ideographic space",
+            doc(vec![pt("a\n\u{3000}")]),
+        ),
+        (
+            "hard break then NBSP ends a list item and a quote",
+            doc(vec![
+                ul(vec![li(vec![p(vec![t("a"), br(), t("\u{a0} ")])])]),
+                quote(vec![p(vec![t("b"), br(), br(), t("\u{2003}")])]),
+            ]),
+        ),
+        (
+            "heading ending in a hash and NBSP",
+            doc(vec![
+                h(1, vec![t("#\u{a0}")]),
+                h(2, vec![t("C #\u{a0}")]),
+                h(3, vec![t("D\u{a0}#")]),
+            ]),
+        ),
     ]
 }
 
@@ -1168,16 +1192,6 @@ fn cases() -> Vec<(&'static str, Value)> {
 /// Move a case to [`cases`] once its bug is fixed.
 fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
     vec![
-        (
-            "hard break then NBSP ends a paragraph",
-            "the break is kept as a literal `\\` when only non-ASCII whitespace follows it",
-            doc(vec![p(vec![t("a"), br(), t("\u{a0}")])]),
-        ),
-        (
-            "literal newline then ideographic space",
-            "the break is kept as a literal `\\` when only non-ASCII whitespace follows it",
-            doc(vec![pt("a\n\u{3000}")]),
-        ),
         (
             "lists in adjacent layout columns",
             "markers do not alternate across layout columns, so the lists merge",
@@ -1209,11 +1223,6 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
             doc(vec![ul(vec![li(vec![ul(vec![li(vec![ul(vec![li(
                 vec![p(vec![])],
             )])])])])])]),
-        ),
-        (
-            "heading ending in a hash and NBSP",
-            "the NBSP is trimmed after the closing-`#` check, so `# #` is written and the `#` is read as a closing sequence",
-            doc(vec![h(1, vec![t("#\u{a0}")]), h(2, vec![t("C #\u{a0}")])]),
         ),
         (
             "code link split before a colon",

@@ -753,47 +753,9 @@ fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
     let Some(children) = v.get_mut("content").and_then(Value::as_array_mut) else {
         return;
     };
-    // Bug: a heading ending in `#` and then non-ASCII whitespace (NBSP)
-    // loses the `#`: the whitespace is trimmed after the check that escapes
-    // a closing `#` run.
-    if t == "heading"
-        && children.last().is_some_and(|c| {
-            c["text"]
-                .as_str()
-                .and_then(|s| s.chars().next_back())
-                .is_some_and(|c| c.is_whitespace() && !c.is_ascii())
-        })
-    {
-        children.push(json!({"type": "text", "text": "x"}));
-    }
     let in_item = in_item || t == "listItem";
     for c in children.iter_mut() {
         rewrite(c, in_cell, in_item);
-    }
-    // Bug: a hard break followed by nothing but non-ASCII whitespace (NBSP,
-    // U+3000) at the end of a paragraph is kept as a literal `\`.
-    let mut tail: Vec<&str> = Vec::new();
-    for c in children.iter().rev() {
-        let (t, stop) = match c["type"].as_str() {
-            Some("hardBreak") => ("\n", true),
-            Some("text") => {
-                let t = c["text"].as_str().unwrap_or("");
-                (t, t.contains('\n'))
-            }
-            _ => ("x", true),
-        };
-        tail.push(t);
-        if stop {
-            break;
-        }
-    }
-    tail.reverse();
-    let tail = tail.concat();
-    if tail
-        .rsplit_once('\n')
-        .is_some_and(|(_, after)| after.trim().is_empty())
-    {
-        children.push(json!({"type": "text", "text": "x"}));
     }
 }
 
