@@ -733,6 +733,14 @@ impl R<'_> {
     /// gathered into paragraphs.
     fn blocks(&mut self, nodes: &[Value], depth: usize, seg: Seg) -> Vec<Blk> {
         let mut out = Vec::with_capacity(nodes.len());
+        self.blocks_into(nodes, depth, seg, &mut out);
+        out
+    }
+
+    /// [`Self::blocks`] appended to `out`: containers whose blocks stand as
+    /// siblings of the blocks around them render through this, so that a
+    /// list inside sees the list before it and alternates its marker.
+    fn blocks_into(&mut self, nodes: &[Value], depth: usize, seg: Seg, out: &mut Vec<Blk>) {
         let mut pending: Option<Run<'_>> = None;
         for (i, node) in nodes.iter().enumerate() {
             self.enter(seg, i);
@@ -741,16 +749,15 @@ impl R<'_> {
                 self.inline(node, run, Marks::NONE, depth + 1);
             } else {
                 if let Some(run) = pending.take() {
-                    self.flush_para(run, &mut out);
+                    self.flush_para(run, out);
                 }
-                self.block(node, depth + 1, &mut out);
+                self.block(node, depth + 1, out);
             }
             self.leave(seg);
         }
         if let Some(run) = pending.take() {
-            self.flush_para(run, &mut out);
+            self.flush_para(run, out);
         }
-        out
     }
 
     fn flush_para(&mut self, run: Run<'_>, out: &mut Vec<Blk>) {
@@ -904,8 +911,7 @@ impl R<'_> {
             | "tableHeader" => {
                 // Containers whose blocks stand on their own: render them in
                 // document order, as siblings of the surrounding blocks.
-                let inner = self.blocks(content(node), depth, Seg::Content);
-                out.extend(inner);
+                self.blocks_into(content(node), depth, Seg::Content, out);
             }
             "extension" => {
                 if let Some(text) = attr_str(node, "text") {
@@ -920,8 +926,7 @@ impl R<'_> {
             "syncBlock" => {}
             "bodiedRule" => {
                 out.push(Blk::other("---".into()));
-                let inner = self.blocks(content(node), depth, Seg::Content);
-                out.extend(inner);
+                self.blocks_into(content(node), depth, Seg::Content, out);
             }
             "table" | "tableRow" => {
                 let rows = if t == "table" {
@@ -999,8 +1004,7 @@ impl R<'_> {
                 if !is_known(t) {
                     self.warn(WarningKind::UnknownNode, t);
                 }
-                let inner = self.blocks(content(node), depth, Seg::Content);
-                out.extend(inner);
+                self.blocks_into(content(node), depth, Seg::Content, out);
                 let mut run = Run::default();
                 self.attr_fallback(node, &mut run, Marks::NONE, depth);
                 self.flush_para(run, out);
@@ -1011,9 +1015,8 @@ impl R<'_> {
     fn original_blocks(&mut self, node: &Value, depth: usize, out: &mut Vec<Blk>) {
         if let Some(orig) = attr(node, "originalValue") {
             self.path.push(PSeg::Original);
-            let inner = self.blocks(std::slice::from_ref(orig), depth, Seg::Root);
+            self.blocks_into(std::slice::from_ref(orig), depth, Seg::Root, out);
             self.path.pop();
-            out.extend(inner);
         }
     }
 

@@ -1185,16 +1185,9 @@ fn cases() -> Vec<(&'static str, Value)> {
                 h(3, vec![t("D\u{a0}#")]),
             ]),
         ),
-    ]
-}
-
-/// Cases that fail because of open converter bugs: `(case, bug, document)`.
-/// Move a case to [`cases`] once its bug is fixed.
-fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
-    vec![
+        // Lists that must not merge across container boundaries.
         (
             "lists in adjacent layout columns",
-            "markers do not alternate across layout columns, so the lists merge",
             doc(vec![layout(vec![
                 vec![ul(numbered(1))],
                 vec![ul(numbered(1))],
@@ -1202,7 +1195,6 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "list before a layout section starting with a list",
-            "markers do not alternate into a layout section",
             doc(vec![
                 ul(numbered(1)),
                 layout(vec![vec![ul(numbered(1))], vec![pt("x")]]),
@@ -1210,13 +1202,30 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "list before a bodied extension starting with a list",
-            "markers do not alternate into a bodied extension (the same root cause as layout columns)",
             doc(vec![
                 ul(numbered(1)),
                 json!({"type": "bodiedExtension", "attrs": {"extensionKey": "excerpt", "extensionType": "com.atlassian.confluence.macro.core"},
                     "content": [ul(numbered(1))]}),
             ]),
         ),
+        (
+            "ordered lists in adjacent layout columns, then a list",
+            doc(vec![
+                layout(vec![
+                    vec![ol(json!(1), numbered(2))],
+                    vec![ol(json!(1), numbered(2))],
+                    vec![ol(json!(1), numbered(1))],
+                ]),
+                ol(json!(1), numbered(1)),
+            ]),
+        ),
+    ]
+}
+
+/// Cases that fail because of open converter bugs: `(case, bug, document)`.
+/// Move a case to [`cases`] once its bug is fixed.
+fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
         (
             "three levels of empty bullet items",
             "`- - -` is written, which reads as a thematic break",

@@ -738,16 +738,6 @@ fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
                 }
             }
         }
-        // Bug: a list at the start of a layout column merges with a list
-        // that ends the previous column (or precedes the section).
-        "layoutColumn" => {
-            if let Some(c) = v["content"].as_array_mut() {
-                c.insert(
-                    0,
-                    json!({"type": "paragraph", "content": [{"type": "text", "text": "column"}]}),
-                );
-            }
-        }
         _ => {}
     }
     let Some(children) = v.get_mut("content").and_then(Value::as_array_mut) else {
