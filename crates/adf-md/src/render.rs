@@ -576,23 +576,58 @@ fn prefix_lines(body: &str, prefix: &str, blank: &str) -> String {
     out
 }
 
+/// Whether a list item's marker goes alone on its line, the body below it:
+/// when the body is empty, or when the marker line would read as a
+/// thematic break (`- - -`: an item whose body starts with a nested item
+/// holding an empty one), which would end the list.
+fn marker_alone(marker: &str, body: &str) -> bool {
+    if body.is_empty() {
+        return true;
+    }
+    let Some(c) = marker
+        .bytes()
+        .next()
+        .filter(|c| matches!(c, b'-' | b'*' | b'_'))
+    else {
+        return false;
+    };
+    // Cheap first: the body must start with the marker character.
+    if body.as_bytes()[0] != c {
+        return false;
+    }
+    let first = body.split('\n').next().unwrap_or_default();
+    let mut n = 0;
+    for b in marker.bytes().chain(first.bytes()) {
+        if b == c {
+            n += 1;
+        } else if b != b' ' && b != b'\t' {
+            return false;
+        }
+    }
+    n >= 3
+}
+
 /// Appends a list item: the marker line and the body indented to `indent`.
 fn push_item(out: &mut String, marker: &str, indent: usize, body: &str) {
     if !out.is_empty() {
         out.push('\n');
     }
-    if !escape::has_byte(body, b'\n') {
+    if body.is_empty() {
+        out.push_str(marker);
+        return;
+    }
+    let alone = marker_alone(marker, body);
+    if !alone && !escape::has_byte(body, b'\n') {
         out.reserve(marker.len() + body.len() + 1);
         out.push_str(marker);
-        if !body.is_empty() {
-            out.push(' ');
-            out.push_str(body);
-        }
+        out.push(' ');
+        out.push_str(body);
         return;
     }
     let mut lines = body.split('\n');
     out.push_str(marker);
-    if let Some(first) = lines.next()
+    if !alone
+        && let Some(first) = lines.next()
         && !first.is_empty()
     {
         out.push(' ');
@@ -1133,13 +1168,15 @@ impl R<'_> {
             bodies.push(self.item_body(item, depth + 1));
             self.leave(seg);
         }
-        let first_empty = bodies.first().is_some_and(String::is_empty);
         let size: usize = bodies
             .iter()
             // Continuation lines are indented: a quarter is ample room.
             .map(|b| b.len() + b.len() / 4 + 16)
             .sum();
         let mut text = String::with_capacity(size);
+        // An item that starts with a blank line cannot interrupt a
+        // paragraph.
+        let mut first_empty = false;
         for (i, body) in bodies.iter().enumerate() {
             let mut num = [0u8; 24];
             let marker = if ordered {
@@ -1151,6 +1188,9 @@ impl R<'_> {
                 "-"
             };
             let indent = marker.len() + 1;
+            if i == 0 {
+                first_empty = marker_alone(marker, body);
+            }
             push_item(&mut text, marker, indent, body);
         }
         if text.is_empty() {

@@ -1219,6 +1219,32 @@ fn cases() -> Vec<(&'static str, Value)> {
                 ol(json!(1), numbered(1)),
             ]),
         ),
+        // Empty nested items that would read as a thematic break.
+        (
+            "three levels of empty bullet items",
+            doc(vec![ul(vec![li(vec![ul(vec![li(vec![ul(vec![li(
+                vec![p(vec![])],
+            )])])])])])]),
+        ),
+        (
+            "nested empty bullet items",
+            doc(vec![ul(vec![li(vec![
+                p(vec![]),
+                ul(vec![li(vec![p(vec![]), ul(vec![li(vec![p(vec![])])])])]),
+            ])])]),
+        ),
+        (
+            "four levels of empty bullet items after text",
+            doc(vec![ul(vec![
+                li(vec![
+                    pt("a"),
+                    ul(vec![li(vec![ul(vec![li(vec![ul(vec![li(vec![])])])])])]),
+                ]),
+                li(vec![ul(vec![li(vec![ul(vec![li(vec![ul(vec![li(
+                    vec![],
+                )])])])])])]),
+            ])]),
+        ),
     ]
 }
 
@@ -1226,13 +1252,6 @@ fn cases() -> Vec<(&'static str, Value)> {
 /// Move a case to [`cases`] once its bug is fixed.
 fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
     vec![
-        (
-            "three levels of empty bullet items",
-            "`- - -` is written, which reads as a thematic break",
-            doc(vec![ul(vec![li(vec![ul(vec![li(vec![ul(vec![li(
-                vec![p(vec![])],
-            )])])])])])]),
-        ),
         (
             "code link split before a colon",
             "`]` + `:` in two code nodes of one link: the `]` loses its code mark",
@@ -1264,14 +1283,6 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
                 t("a"),
                 text(" \nb", &[link("https://e.com/u")]),
             ])]),
-        ),
-        (
-            "nested empty bullet items",
-            "`- - -` is written, which reads as a thematic break",
-            doc(vec![ul(vec![li(vec![
-                p(vec![]),
-                ul(vec![li(vec![p(vec![]), ul(vec![li(vec![p(vec![])])])])]),
-            ])])]),
         ),
         (
             "text that looks like an e-mail autolink",

@@ -685,11 +685,11 @@ fn doc() -> BoxedStrategy<Value> {
 /// property further down runs without them. Remove a rewrite once its bug
 /// is fixed.
 fn avoid_known_bugs(mut doc: Value) -> Value {
-    rewrite(&mut doc, false, false);
+    rewrite(&mut doc, false);
     doc
 }
 
-fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
+fn rewrite(v: &mut Value, in_cell: bool) {
     // Bug: `<` before a character that can start the local part of an
     // e-mail address (a digit, `&`, `+`, ...) is not escaped, so text like
     // `<1@b.c>` reads as an e-mail autolink.
@@ -723,29 +723,13 @@ fn rewrite(v: &mut Value, in_cell: bool, in_item: bool) {
                 a.remove("panelIcon");
             }
         }
-        // Bug: nested empty bullet items give `- - -`, a thematic break.
-        "bulletList" if in_item => {
-            for item in v["content"].as_array_mut().into_iter().flatten() {
-                let empty = item["content"].as_array().is_none_or(|c| {
-                    c.iter().all(|b| {
-                        b["type"] == "paragraph"
-                            && b["content"].as_array().is_none_or(Vec::is_empty)
-                    })
-                });
-                if empty {
-                    item["content"] =
-                        json!([{"type": "paragraph", "content": [{"type": "text", "text": "x"}]}]);
-                }
-            }
-        }
         _ => {}
     }
     let Some(children) = v.get_mut("content").and_then(Value::as_array_mut) else {
         return;
     };
-    let in_item = in_item || t == "listItem";
     for c in children.iter_mut() {
-        rewrite(c, in_cell, in_item);
+        rewrite(c, in_cell);
     }
 }
 
