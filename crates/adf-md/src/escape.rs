@@ -210,8 +210,14 @@ pub(crate) fn inline(s: &str, before: Option<char>, after: Option<char>, out: &m
                 out.push_str(if intraword { "_" } else { "\\_" });
             }
             b'<' => {
-                let risky =
-                    next.is_none_or(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
+                let risky = match next {
+                    // Raw HTML, or an autolink (its scheme starts with a
+                    // letter).
+                    Some(n) if n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?') => true,
+                    Some(n) if email_local(n) => email_ahead(rest, after),
+                    Some(_) => false,
+                    None => true,
+                };
                 out.push_str(if risky { "\\<" } else { "<" });
             }
             b'&' => out.push_str(if entity_like(rest) { "\\&" } else { "&" }),
@@ -231,6 +237,43 @@ pub(crate) fn inline(s: &str, before: Option<char>, after: Option<char>, out: &m
         i += 1;
     }
     out.push_str(&s[last..]);
+}
+
+/// Whether `c` may appear in the local part of an e-mail autolink
+/// (`<local@domain>`); `*` and `` ` `` are left out, as they are always
+/// escaped and a backslash cannot appear there.
+fn email_local(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '.' | '!'
+                | '#'
+                | '$'
+                | '%'
+                | '&'
+                | '\''
+                | '+'
+                | '/'
+                | '='
+                | '?'
+                | '^'
+                | '_'
+                | '{'
+                | '|'
+                | '}'
+                | '~'
+                | '-'
+        )
+}
+
+/// Whether `rest`, the text after a `<`, may start an e-mail autolink: its
+/// local-part characters run into an `@`, or into the end of the text
+/// when the character after it (`after`) is unknown or could go on.
+fn email_ahead(rest: &str, after: Option<char>) -> bool {
+    match rest.bytes().find(|&b| !email_local(char::from(b))) {
+        Some(b) => b == b'@',
+        None => after.is_none_or(|a| a == '@' || email_local(a)),
+    }
 }
 
 /// Whether a byte may need escaping in inline text. Written as plain

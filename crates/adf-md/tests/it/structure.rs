@@ -690,10 +690,6 @@ fn avoid_known_bugs(mut doc: Value) -> Value {
 }
 
 fn rewrite(v: &mut Value, in_cell: bool) {
-    // Bug: `<` before a character that can start the local part of an
-    // e-mail address (a digit, `&`, `+`, ...) is not escaped, so text like
-    // `<1@b.c>` reads as an e-mail autolink.
-    rewrite_strings(v);
     let t = v["type"].as_str().unwrap_or("").to_owned();
     let in_cell = in_cell || matches!(t.as_str(), "tableCell" | "tableHeader");
     match t.as_str() {
@@ -730,36 +726,6 @@ fn rewrite(v: &mut Value, in_cell: bool) {
     };
     for c in children.iter_mut() {
         rewrite(c, in_cell);
-    }
-}
-
-/// Rewrites every string of a node and its attributes (not of its
-/// children, which [`rewrite`] visits itself): puts a space after a `<`
-/// that the converter leaves unescaped.
-fn rewrite_strings(v: &mut Value) {
-    fn fix(s: &mut Value) {
-        let Some(t) = s.as_str() else { return };
-        let mut out = String::with_capacity(t.len());
-        let mut chars = t.chars().peekable();
-        while let Some(c) = chars.next() {
-            out.push(c);
-            if c == '<'
-                && !chars
-                    .peek()
-                    .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'))
-            {
-                out.push(' ');
-            }
-        }
-        if out != t {
-            *s = out.into();
-        }
-    }
-    if let Some(t) = v.get_mut("text") {
-        fix(t);
-    }
-    if let Some(a) = v.get_mut("attrs").and_then(Value::as_object_mut) {
-        a.values_mut().for_each(fix);
     }
 }
 
