@@ -438,6 +438,24 @@ pub(crate) fn line_start(line: &str) -> Option<usize> {
     }
 }
 
+/// Whether a line of paragraph text (no leading spaces or tabs) reads as a
+/// GFM table delimiter row (`|---|:-:`, `--|--`), which turns the line above
+/// into a table header. Checked loosely: only `|`, `-`, `:`, spaces and
+/// tabs, with a `-` and a `|` or `:`. (Rows of only dashes are thematic
+/// breaks or setext underlines, which [`line_start`] handles.)
+pub(crate) fn delimiter_row(line: &str) -> bool {
+    let (mut dash, mut other) = (false, false);
+    for c in line.bytes() {
+        match c {
+            b'-' => dash = true,
+            b'|' | b':' => other = true,
+            b' ' | b'\t' => {}
+            _ => return false,
+        }
+    }
+    dash && other
+}
+
 /// Renders a code span whose delimiter is longer than any backtick run in
 /// the content, with padding where CommonMark would otherwise strip or merge.
 pub(crate) fn code_span(content: &str, out: &mut String) {

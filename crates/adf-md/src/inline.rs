@@ -431,6 +431,9 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
         .iter()
         .rposition(|l| !blank(l, true))
         .map_or(start, |e| e + 1);
+    // A line that ends in a hard break written as `\` or `<br>` cannot be a
+    // table delimiter row; one that ends in two spaces can.
+    let open_line_ends = st.para_break() == "  \n";
     let mut lossy = false;
     let mut out = String::new();
     for (n, mut line) in lines.into_iter().enumerate().skip(start).take(end - start) {
@@ -462,7 +465,14 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
             render_line(&line, &links, ctx, st, &mut lossy, sc, &mut rendered);
         }
         let trimmed = rendered.trim_matches([' ', '\t']);
-        if para && let Some(at) = escape::line_start(trimmed) {
+        // After a break, a line that reads as a table delimiter row makes
+        // the line above a table header (GFM tables may interrupt a
+        // paragraph in cmark-gfm and markdown-it).
+        let at = escape::line_start(trimmed).or_else(|| {
+            (n > start && (n + 1 == end || open_line_ends) && escape::delimiter_row(trimmed))
+                .then_some(0)
+        });
+        if para && let Some(at) = at {
             out.push_str(&trimmed[..at]);
             out.push('\\');
             out.push_str(&trimmed[at..]);

@@ -1262,6 +1262,18 @@ fn cases() -> Vec<(&'static str, Value)> {
             "angle bracket before an e-mail split across marks",
             doc(vec![p(vec![t("<1"), text("@b.c", &[strong()]), t(">")])]),
         ),
+        // Table delimiter rows after breaks.
+        (
+            "pipe table lines after a literal newline",
+            doc(vec![pt("a\n|b\n|-")]),
+        ),
+        (
+            "table lookalike ending a paragraph after hard breaks",
+            doc(vec![
+                p(vec![t("x"), br(), t("a | b"), br(), t("--|--")]),
+                p(vec![t("x"), br(), t("a | b"), br(), t(":-: | :--")]),
+            ]),
+        ),
     ]
 }
 
@@ -1301,15 +1313,6 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
                 text(" \nb", &[link("https://e.com/u")]),
             ])]),
         ),
-        (
-            "pipe table lines after a literal newline",
-            "a line after a break that looks like a table row is not escaped (§4.2 says a text line is never put before a delimiter row, but a hard break does that)",
-            doc(vec![pt("a\n|b\n|-")]),
-        ),
-        // Not listed, as pulldown-cmark does not let a table interrupt a
-        // paragraph: `x` + break + `a | b` + break + `--|--` is written
-        // unescaped, and markdown-it (like cmark-gfm) reads a table there,
-        // leaving a literal `\` after `x`. Same bug as the case above.
         (
             "paragraph of a whitespace-only link",
             "the paragraph counts as blank and is dropped with the href (§0.1)",
