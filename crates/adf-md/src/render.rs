@@ -1288,16 +1288,22 @@ impl R<'_> {
         }
     }
 
+    /// The icon of a custom panel (its emoji, or else its short name),
+    /// escaped.
+    fn panel_icon(node: &Value) -> Option<String> {
+        let custom = attr(node, "panelType").and_then(Value::as_str) == Some("custom");
+        custom
+            .then(|| attr_str(node, "panelIconText").or_else(|| attr_str(node, "panelIcon")))
+            .flatten()
+            .map(inline_text)
+    }
+
     fn panel(&mut self, node: &Value, depth: usize) -> Option<Blk> {
         let ptype = attr(node, "panelType")
             .and_then(Value::as_str)
             .unwrap_or("info");
         let mut blocks = self.blocks(content(node), depth, Seg::Content);
-        if ptype == "custom"
-            && let Some(icon) =
-                attr_str(node, "panelIconText").or_else(|| attr_str(node, "panelIcon"))
-        {
-            let icon = inline_text(icon);
+        if let Some(icon) = Self::panel_icon(node) {
             match blocks.first_mut() {
                 Some(b) if b.kind == Kind::Para => b.text = format!("{icon} {}", b.text),
                 _ => blocks.insert(
@@ -2195,7 +2201,13 @@ impl R<'_> {
                             let done = attr(item, "state").and_then(Value::as_str) == Some("DONE");
                             (if done { "[x] " } else { "[ ] " }).to_owned()
                         }
-                        "decisionList" => format!("**{}:** ", inline_text(&self.o.decision_label)),
+                        "decisionList" => {
+                            let decided = attr(item, "state")
+                                .and_then(Value::as_str)
+                                .is_none_or(|s| s == "DECIDED");
+                            let undecided = if decided { "" } else { " (undecided)" };
+                            format!("**{}{undecided}:** ", inline_text(&self.o.decision_label))
+                        }
                         _ => "- ".to_owned(),
                     };
                     let mut inner = Vec::new();
@@ -2242,6 +2254,14 @@ impl R<'_> {
                 };
                 let mut inner = Vec::new();
                 self.flat_blocks(content(node), depth, level, &mut inner, Seg::Content);
+                // A custom panel's icon leads its first line, as outside a
+                // cell (§2.4).
+                if let Some(icon) = Self::panel_icon(node).filter(|_| t == "panel") {
+                    match inner.first_mut() {
+                        Some(first) => *first = format!("{icon} {first}"),
+                        None => inner.push(icon),
+                    }
+                }
                 if let Some(l) = label {
                     let first = if inner.is_empty() {
                         String::new()

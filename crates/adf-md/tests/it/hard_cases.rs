@@ -1274,6 +1274,23 @@ fn cases() -> Vec<(&'static str, Value)> {
                 p(vec![t("x"), br(), t("a | b"), br(), t(":-: | :--")]),
             ]),
         ),
+        // Table cells keep what the block rendering keeps.
+        (
+            "undecided decision in a cell",
+            doc(vec![table(vec![vec![td(vec![decision(
+                "UNDECIDED",
+                vec![t("maybe")],
+            )])]])]),
+        ),
+        (
+            "custom panel icon in a cell",
+            doc(vec![table(vec![vec![td(vec![
+                json!({"type": "panel", "attrs": {"panelType": "custom", "panelIconText": "🎉"},
+                "content": [pt("party")]}),
+                json!({"type": "panel", "attrs": {"panelType": "custom", "panelIcon": ":star:"},
+                "content": [ul(numbered(1))]}),
+            ])]])]),
+        ),
     ]
 }
 
@@ -1288,22 +1305,6 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
                 text("]", &[code_mark(), link("https://e.com")]),
                 text(":", &[code_mark(), link("https://e.com")]),
             ])]),
-        ),
-        (
-            "undecided decision in a cell",
-            "the `(undecided)` state is dropped in table cells",
-            doc(vec![table(vec![vec![td(vec![decision(
-                "UNDECIDED",
-                vec![t("maybe")],
-            )])]])]),
-        ),
-        (
-            "custom panel icon in a cell",
-            "a custom panel's icon is dropped in table cells",
-            doc(vec![table(vec![vec![td(vec![
-                json!({"type": "panel", "attrs": {"panelType": "custom", "panelIconText": "🎉"},
-                "content": [pt("party")]}),
-            ])]])]),
         ),
         (
             "blank half of a link split by a hard break",

@@ -685,47 +685,35 @@ fn doc() -> BoxedStrategy<Value> {
 /// property further down runs without them. Remove a rewrite once its bug
 /// is fixed.
 fn avoid_known_bugs(mut doc: Value) -> Value {
-    rewrite(&mut doc, false);
+    rewrite(&mut doc);
     doc
 }
 
-fn rewrite(v: &mut Value, in_cell: bool) {
-    let t = v["type"].as_str().unwrap_or("").to_owned();
-    let in_cell = in_cell || matches!(t.as_str(), "tableCell" | "tableHeader");
-    match t.as_str() {
-        "text" => {
-            // Bug: a link whose text starts (at a line start) with a code
-            // span holding `]:` would read as a link reference definition;
-            // the converter then drops the code mark. (The `]` and the `:`
-            // may come from two nodes, so no `]` is left in linked code.)
-            let has = |name: &str| {
-                v["marks"]
-                    .as_array()
-                    .is_some_and(|m| m.iter().any(|m| m["type"] == name))
-            };
-            if has("code")
-                && has("link")
-                && let Some(t) = v["text"].as_str().filter(|t| t.contains(']'))
-            {
-                v["text"] = t.replace(']', ")").into();
-            }
+fn rewrite(v: &mut Value) {
+    if v["type"] == "text" {
+        // Bug: a link whose text starts (at a line start) with a code
+        // span holding `]:` would read as a link reference definition;
+        // the converter then drops the code mark. (The `]` and the `:`
+        // may come from two nodes, so no `]` is left in linked code.)
+        let has = |name: &str| {
+            v["marks"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["type"] == name))
+        };
+        if has("code")
+            && has("link")
+            && let Some(t) = v["text"].as_str().filter(|t| t.contains(']'))
+        {
+            v["text"] = t.replace(']', ")").into();
         }
-        // Bug: in a table cell, a decision's state and a custom panel's
-        // icon are dropped.
-        "decisionItem" if in_cell => v["attrs"]["state"] = "DECIDED".into(),
-        "panel" if in_cell => {
-            if let Some(a) = v["attrs"].as_object_mut() {
-                a.remove("panelIconText");
-                a.remove("panelIcon");
-            }
-        }
-        _ => {}
     }
-    let Some(children) = v.get_mut("content").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for c in children.iter_mut() {
-        rewrite(c, in_cell);
+    for c in v
+        .get_mut("content")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        rewrite(c);
     }
 }
 
