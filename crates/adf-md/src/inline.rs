@@ -392,6 +392,10 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
         }
         return Rendered { text, lossy };
     }
+    let mut items = items;
+    if matches!(ctx, Ctx::Para | Ctx::Cell) {
+        unlink_blank_parts(&mut items);
+    }
     let mut lines: Vec<Vec<Item<'_>>> = vec![Vec::new()];
     for it in items {
         match it.piece {
@@ -408,14 +412,16 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
             _ => lines.last_mut().expect("lines is never empty").push(it),
         }
     }
-    // A line of whitespace carries no text.
+    // A line of whitespace carries no text, unless it is a link's only
+    // text: that shows the href (see `unlink_blank_parts`).
     let blank = |l: &Vec<Item<'_>>, unicode: bool| {
         l.iter().all(|i| {
-            matches!(&i.piece, Piece::Text(t) if if unicode {
-                t.trim().is_empty()
-            } else {
-                t.trim_matches([' ', '\t']).is_empty()
-            })
+            !i.marks.has_link()
+                && matches!(&i.piece, Piece::Text(t) if if unicode {
+                    t.trim().is_empty()
+                } else {
+                    t.trim_matches([' ', '\t']).is_empty()
+                })
         })
     };
     // A break at the start or end of a paragraph carries no text; a trailing
@@ -481,6 +487,53 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
         }
     }
     Rendered { text: out, lossy }
+}
+
+/// A link's text may run across hard breaks, which split it into one link
+/// per line (§3.2 step 6). A line's part of it that is only whitespace
+/// would be written as an empty link, which shows the href (§3.1). That is
+/// right when the link has no text at all (once: the first blank part),
+/// but when it has text on another line the blank part is just whitespace,
+/// so it loses the link here.
+fn unlink_blank_parts(items: &mut [Item<'_>]) {
+    let is_break = |it: &Item<'_>| matches!(it.piece, Piece::Break);
+    let blank = |it: &Item<'_>| matches!(&it.piece, Piece::Text(t) if t.trim().is_empty());
+    let mut i = 0;
+    while i < items.len() {
+        let Some(link) = items[i].marks.first_is_link().map(Mk::Link) else {
+            i += 1;
+            continue;
+        };
+        if is_break(&items[i]) {
+            i += 1;
+            continue;
+        }
+        // The link goes on over breaks that the same link follows.
+        let mut end = i + 1;
+        for (j, it) in items.iter().enumerate().skip(i + 1) {
+            if is_break(it) {
+                continue;
+            }
+            if !it.marks.contains(link) {
+                break;
+            }
+            end = j + 1;
+        }
+        let span = &mut items[i..end];
+        let mut shown = span.split(is_break).any(|p| !p.iter().all(blank));
+        for part in span.split_mut(is_break) {
+            if part.is_empty() || !part.iter().all(blank) {
+                continue;
+            }
+            if shown {
+                for it in part {
+                    it.marks = it.marks.without_link();
+                }
+            }
+            shown = true;
+        }
+        i = end;
+    }
 }
 
 /// Renders a run for a table cell onto the end of `out`, with the same

@@ -1291,6 +1291,33 @@ fn cases() -> Vec<(&'static str, Value)> {
                 "content": [ul(numbered(1))]}),
             ])]])]),
         ),
+        // Links whose text is only whitespace.
+        (
+            "blank half of a link split by a hard break",
+            doc(vec![p(vec![
+                t("a"),
+                text(" \nb", &[link("https://e.com/u")]),
+            ])]),
+        ),
+        (
+            "link with blank text across a hard break node",
+            doc(vec![p(vec![
+                t("a"),
+                text(" ", &[link("https://e.com/u")]),
+                br(),
+                text("b ", &[link("https://e.com/u")]),
+                br(),
+                text("\u{a0}", &[link("https://e.com/u")]),
+            ])]),
+        ),
+        (
+            "paragraph of a whitespace-only link",
+            doc(vec![p(vec![text(" ", &[link("https://e.com/x")])])]),
+        ),
+        (
+            "whitespace-only link split by a hard break",
+            doc(vec![p(vec![text(" \n ", &[link("https://e.com/x")])])]),
+        ),
     ]
 }
 
@@ -1305,19 +1332,6 @@ fn known_bugs() -> Vec<(&'static str, &'static str, Value)> {
                 text("]", &[code_mark(), link("https://e.com")]),
                 text(":", &[code_mark(), link("https://e.com")]),
             ])]),
-        ),
-        (
-            "blank half of a link split by a hard break",
-            "the blank half shows the href as stray text although the link has text",
-            doc(vec![p(vec![
-                t("a"),
-                text(" \nb", &[link("https://e.com/u")]),
-            ])]),
-        ),
-        (
-            "paragraph of a whitespace-only link",
-            "the paragraph counts as blank and is dropped with the href (§0.1)",
-            doc(vec![p(vec![text(" ", &[link("https://e.com/x")])])]),
         ),
         (
             "code link reading as a reference definition",
