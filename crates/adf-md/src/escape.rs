@@ -666,6 +666,54 @@ mod tests {
     }
 
     #[test]
+    fn angle_brackets_before_autolinks() {
+        assert_eq!(esc("<1@b.c> <&x@b.c>"), "\\<1@b.c> \\<&x@b.c>");
+        assert_eq!(esc("x<5 and a <- b, 1<2>3"), "x<5 and a <- b, 1<2>3");
+        let mut o = String::new();
+        inline("<1", None, Some('@'), &mut o);
+        assert_eq!(o, "\\<1");
+        o.clear();
+        inline("<1", None, Some(' '), &mut o);
+        assert_eq!(o, "<1");
+    }
+
+    #[test]
+    fn flanking_classes() {
+        assert_eq!(class('*'), PUNCT);
+        assert_eq!(class('a'), OTHER);
+        assert_eq!(class(' '), SPACE);
+        assert_eq!(class('\u{a0}'), SPACE);
+        assert_eq!(class('\u{2028}'), SPACE | OTHER);
+        assert_eq!(class('“'), PUNCT);
+        assert_eq!(class('…'), PUNCT);
+        assert_eq!(class('。'), PUNCT);
+        assert_eq!(class('é'), OTHER);
+        assert_eq!(class('日'), OTHER);
+        for c in [
+            '\u{200b}', '\u{200d}', '\u{ad}', '\u{301}', '\u{fe0f}', '\u{e000}',
+        ] {
+            assert_eq!(class(c), OTHER, "{c:?}");
+        }
+        // Symbols: punctuation to CommonMark 0.31, letters to cmark-gfm.
+        for c in ['🎉', '©', '→', '€', 'Ⓐ'] {
+            assert_eq!(class(c), PUNCT | OTHER, "{c:?}");
+        }
+        for t in [PUNCTUATION, LETTER_LIKE, SYMBOL_LETTERS] {
+            assert!(t.windows(2).all(|w| w[0].1 < w[1].0), "sorted, disjoint");
+        }
+    }
+
+    #[test]
+    fn delimiter_rows() {
+        for row in ["|-", "--|--", ":-: | :--", "| --- |", "-:"] {
+            assert!(delimiter_row(row), "{row}");
+        }
+        for row in ["---", "- -", "|", "a|-", "-- x"] {
+            assert!(!delimiter_row(row), "{row}");
+        }
+    }
+
+    #[test]
     fn line_start_rules() {
         assert_eq!(line_start("# foo"), Some(0));
         assert_eq!(line_start("#\u{a0}nbsp"), Some(0));
