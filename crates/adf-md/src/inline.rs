@@ -223,6 +223,17 @@ impl<'a> Run<'a> {
         self.items.is_empty()
     }
 
+    /// Whether the run holds no text: only whitespace (Unicode whitespace
+    /// too, and in code spans) and breaks. Such a run gives no output
+    /// (§2.2); a link of only whitespace is not blank, as it shows its href.
+    fn is_blank(&self) -> bool {
+        self.items.iter().all(|i| match &i.piece {
+            Piece::Text(t) | Piece::Code(t) => !i.marks.has_link() && t.trim().is_empty(),
+            Piece::Break => true,
+            Piece::Raw(_) | Piece::Comment(_) => false,
+        })
+    }
+
     /// An empty run with room for `n` items, reusing the item buffer that
     /// the last rendered run handed back to `sc`.
     pub(crate) fn reusing(sc: &mut Scratch, n: usize) -> Self {
@@ -369,6 +380,13 @@ pub(crate) fn render(run: Run<'_>, ctx: Ctx, st: Style) -> Rendered {
 /// [`Ctx::Para`], no newline.
 pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -> Rendered {
     let html = st.html;
+    if run.is_blank() {
+        sc.items = recycle(run.items);
+        return Rendered {
+            text: String::new(),
+            lossy: false,
+        };
+    }
     let Run { items, links } = run;
     // Fast path for the common single-line run with no link at its start:
     // no line splitting and no copy of the rendered text.
@@ -548,7 +566,7 @@ pub(crate) fn render_cell_into(
 ) -> bool {
     let single = !run.items.iter().any(|i| matches!(i.piece, Piece::Break))
         && !run.items.first().is_some_and(|i| i.marks.has_link());
-    if !single {
+    if !single || run.is_blank() {
         let r = render_with(run, Ctx::Cell, st, sc);
         out.push_str(&r.text);
         return r.lossy;

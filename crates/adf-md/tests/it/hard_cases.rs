@@ -1318,6 +1318,22 @@ fn cases() -> Vec<(&'static str, Value)> {
             "whitespace-only link split by a hard break",
             doc(vec![p(vec![text(" \n ", &[link("https://e.com/x")])])]),
         ),
+        // Found by the structural hunt.
+        (
+            "blank paragraphs and headings give no output",
+            doc(vec![
+                json!({"type": "panel", "attrs": {"panelType": "custom", "panelIconText": "🎉"},
+                "content": [h(1, vec![text(" ", &[code_mark()])]), pt("\u{a0}"), pt("a")]}),
+                table(vec![vec![td(vec![panel(
+                    "info",
+                    vec![tasks(vec![
+                        task("TODO", vec![]),
+                        json!({"type": "blockTaskItem", "attrs": {"localId": "b", "state": "TODO"},
+                        "content": [pt("\u{a0}"), pt(" a")]}),
+                    ])],
+                )])]]),
+            ]),
+        ),
     ]
 }
 
