@@ -1334,6 +1334,18 @@ fn cases() -> Vec<(&'static str, Value)> {
                 )])]]),
             ]),
         ),
+        (
+            "cards with the same url around a hard break in a cell",
+            doc(vec![table(vec![vec![td(vec![ul(vec![li(vec![p(
+                vec![
+                    json!({"type": "inlineCard", "attrs": {"url": "https://e.com/has space"}}),
+                    br(),
+                    t(" "),
+                    json!({"type": "inlineCard", "attrs": {"url": "https://e.com/has space"}}),
+                    t("a"),
+                ],
+            )])])])]])]),
+        ),
     ]
 }
 

@@ -227,7 +227,10 @@ fn canon_inline(toks: &[Tok], count_breaks: bool) -> String {
 /// normalised to the href set off by spaces (hoisted whitespace around it
 /// does not matter then). A link's text runs across hard breaks: Markdown
 /// splits such a link in two (§3.2.6), but one blank half (dropped with a
-/// break at a paragraph edge) does not make the link empty.
+/// break at a paragraph edge) does not make the link empty. Unlinked
+/// spaces at the start of the line after the break do not end the link
+/// either: the converter may trim them (see [`canon_inline`]), and then
+/// nothing tells two links with one href apart from one split link.
 fn links_shown(toks: &[Tok]) -> Inline {
     let link_of = |t: &Tok| match t {
         Tok::Ch(_, m) => m.link.clone(),
@@ -243,10 +246,15 @@ fn links_shown(toks: &[Tok]) -> Inline {
         };
         // The link goes on over breaks that the same link follows.
         let mut end = i;
+        let mut line_start = false;
         for (j, t) in toks.iter().enumerate().skip(i) {
             match link_of(t) {
-                Some(x) if x == l => end = j + 1,
-                None if matches!(t, Tok::Break) => {}
+                Some(x) if x == l => {
+                    end = j + 1;
+                    line_start = false;
+                }
+                None if matches!(t, Tok::Break) => line_start = true,
+                None if line_start && matches!(t, Tok::Ch(c, _) if is_md_space(*c)) => {}
                 _ => break,
             }
         }
