@@ -635,6 +635,21 @@ pub(crate) fn html(s: &str, out: &mut String) {
     }
 }
 
+/// Escapes text for an attribute value in double quotes of HTML we emit.
+pub(crate) fn html_attr(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("&quot;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            '\0' => out.push('\u{FFFD}'),
+            _ => out.push(c),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

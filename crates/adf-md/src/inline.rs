@@ -291,6 +291,8 @@ pub(crate) struct Style {
     pub(crate) exact: bool,
     /// How a hard break is written in [`Ctx::Para`].
     pub(crate) hard_break: crate::HardBreakStyle,
+    /// A link written as HTML (`<a href>`), set for one line only.
+    pub(crate) html_link: Option<u32>,
 }
 
 impl Style {
@@ -301,6 +303,7 @@ impl Style {
             html,
             exact: false,
             hard_break: crate::HardBreakStyle::Backslash,
+            html_link: None,
         }
     }
 
@@ -475,18 +478,28 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
         render_line(&line, &links, ctx, st, &mut lossy, sc, &mut rendered);
         if link_start && looks_like_ref_def(rendered.trim_start_matches([' ', '\t'])) {
             // Block parsing sees a `]` inside a code span in the link text
-            // and reads `[`]:`](u)` as a link reference definition. Such code
-            // is escaped as plain text instead.
-            for it in &mut line {
-                if let Piece::Code(c) = &mut it.piece
-                    && c.contains(']')
-                {
-                    it.piece = Piece::Text(std::mem::take(c));
-                    lossy = true;
+            // and reads `[`]:`](u)` as a link reference definition. The link
+            // is written as HTML instead; without HTML, such code is escaped
+            // as plain text.
+            let link = line.first().and_then(|i| i.marks.first_is_link());
+            let line_st = if html {
+                Style {
+                    html_link: link,
+                    ..st
                 }
-            }
+            } else {
+                for it in &mut line {
+                    if let Piece::Code(c) = &mut it.piece
+                        && c.contains(']')
+                    {
+                        it.piece = Piece::Text(std::mem::take(c));
+                        lossy = true;
+                    }
+                }
+                st
+            };
             rendered.clear();
-            render_line(&line, &links, ctx, st, &mut lossy, sc, &mut rendered);
+            render_line(&line, &links, ctx, line_st, &mut lossy, sc, &mut rendered);
         }
         let trimmed = rendered.trim_matches([' ', '\t']);
         // After a break, a line that reads as a table delimiter row makes
@@ -909,10 +922,17 @@ fn render_line(
                 }
             }
             Tok::Open(m, id) | Tok::Close(m, id) => {
+                let open = matches!(t, Tok::Open(..));
+                if let Mk::Link(l) = m
+                    && st.html_link == Some(l)
+                {
+                    push_html_link(links.get(l as usize), open, out);
+                    after_code = false;
+                    continue;
+                }
                 if matches!(t, Tok::Open(Mk::Link(_), _)) {
                     disarm_bang(out, base);
                 }
-                let open = matches!(t, Tok::Open(..));
                 let fallback = as_html[id];
                 if fallback && !html {
                     *lossy = true;
@@ -973,6 +993,23 @@ fn delim_str(m: Mk, open: bool, fallback: bool) -> &'static str {
         (Mk::Link(_), true, _) => "[",
         (Mk::Link(_), false, _) => "]",
     }
+}
+
+/// A link as an HTML `<a>` tag (or its end tag).
+fn push_html_link(link: Option<&Link<'_>>, open: bool, out: &mut String) {
+    if !open {
+        out.push_str("</a>");
+        return;
+    }
+    out.push_str("<a href=\"");
+    if let Some((href, title)) = link {
+        escape::html_attr(href, out);
+        if let Some(t) = title {
+            out.push_str("\" title=\"");
+            escape::html_attr(t, out);
+        }
+    }
+    out.push_str("\">");
 }
 
 fn push_delim(m: Mk, open: bool, fallback: bool, links: &[Link<'_>], out: &mut String) {

@@ -27,6 +27,7 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
             html: o.html,
             exact: o.whitespace_mode == WhitespaceMode::Exact,
             hard_break: o.hard_break,
+            html_link: None,
         },
     };
     let blocks = match doc {

@@ -482,10 +482,34 @@ impl Open {
     }
 
     /// Applies an inline HTML tag the converter may emit (§0.4: `<br>`,
-    /// `<sub>`/`<sup>`, and `<strong>`/`<em>`/`<del>` where `*` would not
-    /// parse). Returns false for any other HTML.
+    /// `<sub>`/`<sup>`, `<strong>`/`<em>`/`<del>` where `*` would not
+    /// parse, and `<a href="…" title="…">` where a link would read as a link
+    /// reference definition). Returns false for any other HTML.
     fn html_tag(&mut self, h: &str, toks: &mut Inline) -> bool {
         let tag = h.trim().to_ascii_lowercase();
+        if tag == "</a>" {
+            return self.links.pop().is_some();
+        }
+        if let Some(attrs) = h
+            .trim()
+            .strip_prefix("<a ")
+            .and_then(|a| a.strip_suffix('>'))
+        {
+            // Attribute values in double quotes, as the converter writes them.
+            let value = |name: &str| {
+                let start = attrs.find(&format!("{name}=\""))? + name.len() + 2;
+                let len = attrs[start..].find('"')?;
+                Some(decode_entities(&attrs[start..start + len]))
+            };
+            let Some(href) = value("href") else {
+                return false;
+            };
+            self.links.push(Rc::new(Link {
+                href,
+                title: value("title").unwrap_or_default(),
+            }));
+            return true;
+        }
         let (counter, delta) = match tag.as_str() {
             "<br>" | "<br/>" | "<br />" => {
                 toks.push(Tok::Break);
