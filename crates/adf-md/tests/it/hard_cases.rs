@@ -1290,6 +1290,8 @@ fn cases() -> Vec<(&'static str, Value)> {
                 "content": [pt("party")]}),
                 json!({"type": "panel", "attrs": {"panelType": "custom", "panelIcon": ":star:"},
                 "content": [ul(numbered(1))]}),
+                json!({"type": "panel", "attrs": {"panelType": "custom", "panelIconText": "🎉"},
+                "content": [p(vec![br(), t("\u{a0}a")])]}),
             ])]])]),
         ),
         // Links whose text is only whitespace.

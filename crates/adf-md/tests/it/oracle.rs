@@ -1402,11 +1402,12 @@ fn flat_block(n: &Value, segs: &mut Vec<Inline>) {
                 inner.push(text_run(icon, &plain));
             }
             cell_segments(content(n), &mut inner);
-            // The icon and the first block share the first line.
+            // The icon and the first block share the first line, where a
+            // break the block starts with is dropped (§2.7).
             if panel_icon(n).is_some() && inner.len() > 1 {
                 let first = inner.remove(1);
                 inner[0].push(Tok::Ch(' ', plain.clone()));
-                inner[0].extend(first);
+                inner[0].extend(trim_start(first));
             }
             lead_segments(
                 text_run(&format!("{label}:"), &Marks::strong()),
