@@ -1254,6 +1254,22 @@ fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) {
 fn flanking(prev: Option<char>, next: Option<char>) -> Flanks {
     let class = |c: Option<char>| c.map_or(escape::SPACE, escape::class);
     let (pc, nc) = (class(prev), class(next));
+    let one = |p: u8, n: u8| {
+        (
+            n != escape::SPACE && (n == escape::OTHER || p != escape::OTHER),
+            p != escape::SPACE && (p == escape::OTHER || n != escape::OTHER),
+        )
+    };
+    if pc.is_power_of_two() && nc.is_power_of_two() {
+        // One class each (always for ASCII): no ambiguity.
+        let (left, right) = one(pc, nc);
+        return Flanks {
+            left,
+            right,
+            left_maybe: left,
+            right_maybe: right,
+        };
+    }
     let mut f = Flanks {
         left: true,
         right: true,
@@ -1268,8 +1284,7 @@ fn flanking(prev: Option<char>, next: Option<char>) -> Flanks {
             if nc & n == 0 {
                 continue;
             }
-            let left = n != escape::SPACE && (n == escape::OTHER || p != escape::OTHER);
-            let right = p != escape::SPACE && (p == escape::OTHER || n != escape::OTHER);
+            let (left, right) = one(p, n);
             f.left &= left;
             f.right &= right;
             f.left_maybe |= left;
