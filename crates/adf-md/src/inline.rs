@@ -505,11 +505,15 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
         // After a break, a line that reads as a table delimiter row makes
         // the line above a table header (GFM tables may interrupt a
         // paragraph in cmark-gfm and markdown-it).
-        let at = escape::line_start(trimmed).or_else(|| {
-            (n > start && (n + 1 == end || open_line_ends) && escape::delimiter_row(trimmed))
-                .then_some(0)
-        });
-        if para && let Some(at) = at {
+        let at = if para {
+            escape::line_start(trimmed).or_else(|| {
+                let row = n > start && (n + 1 == end || open_line_ends);
+                (row && escape::delimiter_row(trimmed)).then_some(0)
+            })
+        } else {
+            None
+        };
+        if let Some(at) = at {
             out.push_str(&trimmed[..at]);
             out.push('\\');
             out.push_str(&trimmed[at..]);
