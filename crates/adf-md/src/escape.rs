@@ -18,6 +18,7 @@ pub(crate) const PUNCT: u8 = 2;
 pub(crate) const OTHER: u8 = 4;
 
 /// The classes `c` may have for delimiter flanking; see [`SPACE`].
+#[inline(always)]
 pub(crate) fn class(c: char) -> u8 {
     if c.is_ascii() {
         return if c.is_ascii_punctuation() {
@@ -32,6 +33,11 @@ pub(crate) fn class(c: char) -> u8 {
             OTHER
         };
     }
+    unicode_class(c)
+}
+
+/// [`class`] beyond ASCII (kept apart so that the ASCII case inlines).
+fn unicode_class(c: char) -> u8 {
     if c.is_whitespace() {
         // CommonMark's whitespace is Zs (plus ASCII); NEL and the line and
         // paragraph separators are whitespace only to some parsers.
@@ -182,59 +188,64 @@ pub(crate) fn inline(s: &str, before: Option<char>, after: Option<char>, out: &m
             break;
         }
         let c = b[i];
-        out.push_str(&s[last..i]);
-        last = i + 1;
-        let rest = &s[i + 1..];
-        let prev = s[..i].chars().next_back().or(before);
-        let next = rest.chars().next().or(after);
-        match c {
-            b'*' | b'`' | b'[' | b']' => {
-                out.push('\\');
-                out.push(char::from(c));
-            }
-            b'\\' => {
-                // A backslash escapes only ASCII punctuation and ends a line as
-                // a hard break; whitespace after it may be hoisted away later,
-                // and an unknown neighbour may be a delimiter, so those cases
-                // are escaped too.
-                let needs = match rest.chars().next() {
-                    Some(n) => n.is_ascii_punctuation() || rest.trim_end().is_empty(),
-                    None => true,
-                };
-                out.push_str(if needs { "\\\\" } else { "\\" });
-            }
-            b'_' => {
-                // Underscore emphasis cannot open or close inside a word.
-                let intraword = prev.is_some_and(char::is_alphanumeric)
-                    && next.is_some_and(char::is_alphanumeric);
-                out.push_str(if intraword { "_" } else { "\\_" });
-            }
-            b'<' => {
-                let risky = match next {
-                    // Raw HTML, or an autolink (its scheme starts with a
-                    // letter).
-                    Some(n) if n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?') => true,
-                    Some(n) if email_local(n) => email_ahead(rest, after),
-                    Some(_) => false,
-                    None => true,
-                };
-                out.push_str(if risky { "\\<" } else { "<" });
-            }
-            b'&' => out.push_str(if entity_like(rest) { "\\&" } else { "&" }),
-            b'~' => {
-                // cmark-gfm strikes through between single tildes too.
-                // Whitespace at the edge of the text may be hoisted outside
-                // a delimiter later, so only inner whitespace counts.
-                let free = prev.is_some_and(char::is_whitespace)
-                    && next.is_some_and(char::is_whitespace)
-                    && !s[..i].trim_end().is_empty()
-                    && !rest.trim_start().is_empty();
-                out.push_str(if free { "~" } else { "\\~" });
-            }
-            b'\0' => out.push('\u{FFFD}'),
-            _ => out.push(' '),
+        if last < i {
+            out.push_str(&s[last..i]);
         }
+        last = i + 1;
         i += 1;
+        let rest = &s[last..];
+        // The neighbours are decoded only by the rules that look at them.
+        let prev = || s[..last - 1].chars().next_back().or(before);
+        let next = || rest.chars().next().or(after);
+        // Whether the character needs a backslash; the output is pushed as
+        // characters, which costs less than copying short strings.
+        let escaped = match c {
+            b'*' | b'`' | b'[' | b']' => true,
+            // A backslash escapes only ASCII punctuation and ends a line as
+            // a hard break; whitespace after it may be hoisted away later,
+            // and an unknown neighbour may be a delimiter, so those cases
+            // are escaped too.
+            b'\\' => match rest.chars().next() {
+                Some(n) => n.is_ascii_punctuation() || rest.trim_end().is_empty(),
+                None => true,
+            },
+            // Underscore emphasis cannot open or close inside a word.
+            b'_' => {
+                !(prev().is_some_and(char::is_alphanumeric)
+                    && next().is_some_and(char::is_alphanumeric))
+            }
+            b'<' => match next() {
+                // Raw HTML, or an autolink (its scheme starts with a letter).
+                Some(n) if n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?') => true,
+                Some(n) if email_local(n) => email_ahead(rest, after),
+                Some(_) => false,
+                None => true,
+            },
+            b'&' => entity_like(rest),
+            // cmark-gfm strikes through between single tildes too.
+            // Whitespace at the edge of the text may be hoisted outside a
+            // delimiter later, so only inner whitespace counts.
+            b'~' => {
+                let free = prev().is_some_and(char::is_whitespace)
+                    && next().is_some_and(char::is_whitespace)
+                    && !s[..last - 1].trim_end().is_empty()
+                    && !rest.trim_start().is_empty();
+                !free
+            }
+            b'\0' => {
+                out.push('\u{FFFD}');
+                continue;
+            }
+            // A line break.
+            _ => {
+                out.push(' ');
+                continue;
+            }
+        };
+        if escaped {
+            out.push('\\');
+        }
+        out.push(char::from(c));
     }
     out.push_str(&s[last..]);
 }
@@ -276,52 +287,60 @@ fn email_ahead(rest: &str, after: Option<char>) -> bool {
     }
 }
 
-/// Whether a byte may need escaping in inline text. Written as plain
-/// comparisons so that the chunked scan below compiles to vector code.
-#[inline]
-fn special(c: u8) -> bool {
-    (c == b'*')
-        | (c == b'`')
-        | (c == b'[')
-        | (c == b']')
-        | (c == b'\\')
-        | (c == b'_')
-        | (c == b'<')
-        | (c == b'&')
-        | (c == b'~')
-        | (c == b'\0')
-        | (c == b'\r')
-        | (c == b'\n')
+/// The bytes that may need escaping in inline text (see [`inline`]).
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b"*`[]\\_<&~\0\r\n";
+    let mut k = 0;
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
+/// Whether a window may hold a byte of [`SPECIAL`]. A superset is tested
+/// (every control character up to `\r`, and `[` to `` ` ``), which takes
+/// fewer comparisons; written as plain comparisons over the whole window
+/// so that it compiles to vector code. Always inlined: the call would cost
+/// as much as the test.
+#[inline(always)]
+fn maybe_special(w: &[u8; 16]) -> bool {
+    let mut any = 0u8;
+    for &c in w {
+        any |= u8::from(
+            (c <= b'\r')
+                | (c == b'&')
+                | (c == b'*')
+                | (c == b'<')
+                | (c.wrapping_sub(b'[') <= b'`' - b'[')
+                | (c == b'~'),
+        );
+    }
+    any != 0
 }
 
 /// The index of the first byte at or after `i` that may need escaping, or
-/// `b.len()`.
+/// `b.len()`: windows of 16 bytes are skipped while they hold none, and
+/// the bytes are looked up one by one only in the window that does.
+#[inline]
 fn next_special(b: &[u8], mut i: usize) -> usize {
-    fn window(w: &[u8; 16]) -> bool {
-        let mut any = 0u8;
-        for &c in w {
-            any |= u8::from(special(c));
+    while let Some(w) = b[i..].first_chunk::<16>() {
+        if maybe_special(w)
+            && let Some(k) = w.iter().position(|&c| SPECIAL[usize::from(c)])
+        {
+            return i + k;
         }
-        any != 0
+        i += 16;
     }
-    loop {
-        if let Some(chunk) = b.get(i..i + 16) {
-            if <&[u8; 16]>::try_from(chunk).is_ok_and(window) {
-                break;
-            }
-            i += 16;
-        } else {
-            // The tail: one overlapping window, when the text is long enough.
-            if i < b.len()
-                && b.len() >= 16
-                && !<&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(window)
-            {
-                return b.len();
-            }
-            break;
-        }
+    // The tail: one overlapping window, when the text is long enough.
+    if i < b.len()
+        && let Some(w) = b.last_chunk::<16>()
+        && !maybe_special(w)
+    {
+        return b.len();
     }
-    while i < b.len() && !special(b[i]) {
+    while i < b.len() && !SPECIAL[usize::from(b[i])] {
         i += 1;
     }
     i
@@ -352,25 +371,102 @@ pub(crate) fn has_byte(s: &str, x: u8) -> bool {
 
 /// Whether `s` holds a line feed or carriage return.
 pub(crate) fn has_newline(s: &str) -> bool {
+    controls(s).newline
+}
+
+/// The control characters a text node may hold that need attention.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Controls {
+    /// A line feed or carriage return.
+    pub(crate) newline: bool,
+    /// A NUL character.
+    pub(crate) nul: bool,
+}
+
+/// Which of `\n`, `\r` and `\0` `s` holds, in one pass (vectorised: the
+/// common text has none of them).
+pub(crate) fn controls(s: &str) -> Controls {
+    // A control character at all (tabs included) is rare, and one
+    // comparison per byte vectorises best; the exact bytes are looked for
+    // only then.
+    #[inline(always)]
     fn window(w: &[u8; 16]) -> bool {
-        let mut any = 0u8;
-        for &c in w {
-            any |= u8::from(c == b'\n') | u8::from(c == b'\r');
-        }
-        any != 0
+        w.iter().fold(0u8, |any, &c| any | u8::from(c <= b'\r')) != 0
     }
     let b = s.as_bytes();
-    if b.len() < 16 {
-        return b.iter().any(|&c| c == b'\n' || c == b'\r');
+    let (chunks, rest) = b.as_chunks::<16>();
+    let any = if chunks.is_empty() {
+        rest.iter().any(|&c| c <= b'\r')
+    } else {
+        // The tail: one overlapping window.
+        chunks.iter().any(window) || (!rest.is_empty() && b.last_chunk().is_some_and(window))
+    };
+    if !any {
+        return Controls::default();
     }
-    let mut chunks = b.chunks_exact(16);
-    for chunk in &mut chunks {
-        if <&[u8; 16]>::try_from(chunk).is_ok_and(window) {
-            return true;
-        }
+    Controls {
+        newline: b.iter().any(|&c| c == b'\n' || c == b'\r'),
+        nul: b.contains(&0),
     }
-    // The tail: one overlapping window.
-    !chunks.remainder().is_empty() && <&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(window)
+}
+
+/// `s` without leading spaces and tabs, the blanks that CommonMark strips
+/// from a line's edges. Bytewise: both are ASCII.
+#[inline]
+pub(crate) fn trim_blank_start(s: &str) -> &str {
+    let n = s
+        .bytes()
+        .position(|c| c != b' ' && c != b'\t')
+        .unwrap_or(s.len());
+    &s[n..]
+}
+
+/// `s` without trailing spaces and tabs (see [`trim_blank_start`]).
+#[inline]
+pub(crate) fn trim_blank_end(s: &str) -> &str {
+    let n = s
+        .bytes()
+        .rposition(|c| c != b' ' && c != b'\t')
+        .map_or(0, |i| i + 1);
+    &s[..n]
+}
+
+/// `s.trim().is_empty()`, answered from the first byte when that is ASCII.
+#[inline]
+pub(crate) fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(&c) if c.is_ascii() && !is_ascii_space(c) => false,
+        _ => s.trim().is_empty(),
+    }
+}
+
+/// Whether an ASCII byte is whitespace to `char::is_whitespace` (which,
+/// unlike `u8::is_ascii_whitespace`, includes the vertical tab).
+#[inline]
+pub(crate) fn is_ascii_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t'..=b'\r')
+}
+
+/// The length of the whitespace (Unicode, as `str::trim_start` sees it) at
+/// the start of `s`, counted bytewise while it is ASCII.
+pub(crate) fn leading_space(s: &str) -> usize {
+    let b = s.as_bytes();
+    let ascii = b.iter().take_while(|&&c| is_ascii_space(c)).count();
+    match b.get(ascii) {
+        // A non-ASCII character may be whitespace too.
+        Some(c) if !c.is_ascii() => s.len() - s.trim_start().len(),
+        _ => ascii,
+    }
+}
+
+/// The length of the whitespace at the end of `s` (see [`leading_space`]).
+pub(crate) fn trailing_space(s: &str) -> usize {
+    let b = s.as_bytes();
+    let ascii = b.iter().rev().take_while(|&&c| is_ascii_space(c)).count();
+    match b.len().checked_sub(ascii + 1).map(|i| b[i]) {
+        Some(c) if !c.is_ascii() => s.len() - s.trim_end().len(),
+        _ => ascii,
+    }
 }
 
 /// Whether the text after an `&` would be read as an entity or numeric
@@ -459,7 +555,8 @@ pub(crate) fn delimiter_row(line: &str) -> bool {
 /// Renders a code span whose delimiter is longer than any backtick run in
 /// the content, with padding where CommonMark would otherwise strip or merge.
 pub(crate) fn code_span(content: &str, out: &mut String) {
-    let odd = content.bytes().any(|c| matches!(c, b'\n' | b'\r' | b'\0'));
+    let odd = controls(content);
+    let odd = odd.newline || odd.nul;
     let content: std::borrow::Cow<'_, str> = if odd {
         content
             .replace("\r\n", " ")
@@ -476,7 +573,7 @@ pub(crate) fn code_span(content: &str, out: &mut String) {
             && content.ends_with(' ')
             && !content.bytes().all(|c| c == b' '));
     out.reserve(content.len() + 2 * fence + 2);
-    out.extend(std::iter::repeat_n('`', fence));
+    push_backticks(fence, out);
     if pad {
         out.push(' ');
     }
@@ -484,7 +581,16 @@ pub(crate) fn code_span(content: &str, out: &mut String) {
     if pad {
         out.push(' ');
     }
-    out.extend(std::iter::repeat_n('`', fence));
+    push_backticks(fence, out);
+}
+
+/// Appends `n` backticks.
+fn push_backticks(n: usize, out: &mut String) {
+    const TICKS: &str = "````````````````";
+    match TICKS.get(..n) {
+        Some(t) => out.push_str(t),
+        None => out.extend(std::iter::repeat_n('`', n)),
+    }
 }
 
 /// Length of the longest run of `c` in `s`.
@@ -523,12 +629,15 @@ pub(crate) fn destination(url: &str, out: &mut String) {
     let mut depth: i64 = 0;
     let plain = !url.is_empty()
         && url.bytes().all(|c| {
+            if PLAIN_URL[usize::from(c)] {
+                return true;
+            }
             match c {
                 b'(' => depth += 1,
                 b')' => depth -= 1,
-                _ => {}
+                _ => return false,
             }
-            depth >= 0 && matches!(c, b'!'..=b'~') && !matches!(c, b'<' | b'>' | b'\\')
+            depth >= 0
         });
     if plain && depth == 0 {
         out.push_str(url);
@@ -572,6 +681,19 @@ pub(crate) fn destination(url: &str, out: &mut String) {
         escape_backslash_punct(url, out);
     }
 }
+
+/// The bytes a link destination may hold as they are, apart from
+/// parentheses (which must balance): printable ASCII except `<`, `>` and
+/// `\`.
+const PLAIN_URL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = b'!';
+    while c <= b'~' {
+        t[c as usize] = !matches!(c, b'<' | b'>' | b'\\' | b'(' | b')');
+        c += 1;
+    }
+    t
+};
 
 /// Doubles a backslash that precedes ASCII punctuation, where it would
 /// otherwise act as an escape inside a destination or title.

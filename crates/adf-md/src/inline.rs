@@ -125,23 +125,39 @@ impl Marks {
     }
 
     fn iter(self) -> impl Iterator<Item = Mk> {
-        (0..9u16)
-            .filter(move |r| self.bits & (1 << r) != 0)
-            .map(move |r| match r {
-                0 => Mk::Link(self.link),
-                1 => Mk::Strong,
-                2 => Mk::Em,
-                3 => Mk::Strike,
-                4 => Mk::Sub,
-                5 => Mk::Sup,
-                6 => Mk::Ins,
-                7 => Mk::Mark,
-                _ => Mk::Color(self.color),
-            })
+        let mut bits = self.bits;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let r = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(r)
+        })
+        .map(move |r| match r {
+            0 => Mk::Link(self.link),
+            1 => Mk::Strong,
+            2 => Mk::Em,
+            3 => Mk::Strike,
+            4 => Mk::Sub,
+            5 => Mk::Sup,
+            6 => Mk::Ins,
+            7 => Mk::Mark,
+            _ => Mk::Color(self.color),
+        })
     }
 
     fn from_slice(marks: &[Mk]) -> Self {
         marks.iter().fold(Marks::NONE, |s, &m| s.with(m))
+    }
+}
+
+/// The text of a piece (empty for a break).
+fn piece_text<'s>(p: &'s Piece<'_>) -> &'s str {
+    match p {
+        Piece::Text(t) | Piece::Code(t) => t,
+        Piece::Raw(r) | Piece::Comment(r) => r,
+        Piece::Break => "",
     }
 }
 
@@ -173,6 +189,10 @@ type Link<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
 pub(crate) struct Run<'a> {
     items: Vec<Item<'a>>,
     links: Vec<Link<'a>>,
+    /// Whether an item is a hard break (the run then spans several lines).
+    breaks: bool,
+    /// The length of the items' text, to size the rendered line up front.
+    text_len: usize,
 }
 
 impl<'a> Run<'a> {
@@ -191,6 +211,8 @@ impl<'a> Run<'a> {
 
     /// Appends a piece with a mark set.
     pub(crate) fn push(&mut self, piece: Piece<'a>, marks: Marks) {
+        self.breaks |= matches!(piece, Piece::Break);
+        self.text_len += piece_text(&piece).len();
         self.items.push(Item { piece, marks });
     }
 
@@ -228,7 +250,7 @@ impl<'a> Run<'a> {
     /// (§2.2); a link of only whitespace is not blank, as it shows its href.
     fn is_blank(&self) -> bool {
         self.items.iter().all(|i| match &i.piece {
-            Piece::Text(t) | Piece::Code(t) => !i.marks.has_link() && t.trim().is_empty(),
+            Piece::Text(t) | Piece::Code(t) => !i.marks.has_link() && escape::is_blank(t),
             Piece::Break => true,
             Piece::Raw(_) | Piece::Comment(_) => false,
         })
@@ -238,11 +260,20 @@ impl<'a> Run<'a> {
     /// the last rendered run handed back to `sc`.
     pub(crate) fn reusing(sc: &mut Scratch, n: usize) -> Self {
         let mut items = recycle(std::mem::take(&mut sc.items));
-        // Room for mentions, which take two items, and split text.
-        items.reserve(n + n / 2 + 4);
+        // Room for mentions, which take two items, and split text; at first
+        // use, for a typical paragraph, so that the next one fits too (and
+        // allocated directly, which costs less than growing an empty vector).
+        let room = n + n / 2 + 4;
+        if items.capacity() == 0 {
+            items = Vec::with_capacity(room.max(16));
+        } else {
+            items.reserve(room);
+        }
         Self {
             items,
-            links: Vec::new(),
+            links: recycle(std::mem::take(&mut sc.links)),
+            breaks: false,
+            text_len: 0,
         }
     }
 
@@ -256,12 +287,13 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Empties an item vector and gives its allocation a new lifetime (the
-/// standard library collects a mapped `IntoIter` in place).
-fn recycle<'b>(mut v: Vec<Item<'_>>) -> Vec<Item<'b>> {
+/// Empties a vector and gives its allocation to a vector of another type,
+/// here the same type with another lifetime (the standard library collects
+/// a mapped `IntoIter` in place when the layouts agree).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.clear();
     v.into_iter()
-        .map(|_| -> Item<'b> { unreachable!("the vector is empty") })
+        .map(|_| -> U { unreachable!("the vector is empty") })
         .collect()
 }
 
@@ -331,11 +363,15 @@ pub(crate) struct Scratch {
     /// The escaped text of the tokens, in token order.
     buf: String,
     toks: Vec<Tok>,
-    stack: Vec<(Mk, usize)>,
+    /// The spans that fall back to HTML, by id; only as long as the last
+    /// such span needs (most lines have none, and then it stays empty).
     as_html: Vec<bool>,
-    flank: Flank,
+    /// The failing spans of a [`fix_flanking`] round.
+    fail: Vec<usize>,
     /// The item buffer of the last run rendered, kept for the next one.
     items: Vec<Item<'static>>,
+    /// Its link buffer, likewise.
+    links: Vec<Link<'static>>,
 }
 
 impl Default for Scratch {
@@ -348,21 +384,12 @@ impl Default for Scratch {
             units: Vec::with_capacity(16),
             buf: String::with_capacity(640),
             toks: Vec::with_capacity(40),
-            stack: Vec::with_capacity(8),
-            as_html: Vec::with_capacity(32),
-            flank: Flank::default(),
+            as_html: Vec::new(),
+            fail: Vec::new(),
             items: Vec::new(),
+            links: Vec::new(),
         }
     }
-}
-
-/// The buffers of [`fix_flanking`].
-#[derive(Default)]
-struct Flank {
-    open_pos: Vec<usize>,
-    info: Vec<RunInfo>,
-    fail: Vec<usize>,
-    open: Vec<(usize, usize, usize)>,
 }
 
 /// What CommonMark sees of a delimiter run.
@@ -385,33 +412,49 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
     let html = st.html;
     if run.is_blank() {
         sc.items = recycle(run.items);
+        sc.links = recycle(run.links);
         return Rendered {
             text: String::new(),
             lossy: false,
         };
     }
-    let Run { items, links } = run;
-    // Fast path for the common single-line run with no link at its start:
-    // no line splitting and no copy of the rendered text.
-    if !items.iter().any(|i| matches!(i.piece, Piece::Break))
-        && !items.first().is_some_and(|i| i.marks.has_link())
-    {
+    let Run {
+        items,
+        links,
+        breaks,
+        text_len,
+    } = run;
+    // Fast path for the common single-line run: no line splitting and no
+    // copy of the rendered text.
+    if !breaks {
         let mut lossy = false;
-        let mut text = String::new();
+        // Room for the text and some syntax: one allocation in most cases.
+        let mut text = String::with_capacity(text_len + text_len / 4 + 16);
         render_line(&items, &links, ctx, st, &mut lossy, sc, &mut text);
-        sc.items = recycle(items);
-        let end = text.trim_end_matches([' ', '\t']).len();
-        text.truncate(end);
-        let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
-        if lead > 0 {
-            text.drain(..lead);
+        // A paragraph that opens with a link may read as a link reference
+        // definition: the general path below deals with that rare case.
+        let para = matches!(ctx, Ctx::Para | Ctx::Caption);
+        let ref_def = para
+            && items.first().is_some_and(|i| i.marks.has_link())
+            && items
+                .iter()
+                .find(|i| !matches!(&i.piece, Piece::Text(t) if t.is_empty()))
+                .is_some_and(|i| i.marks.has_link())
+            && looks_like_ref_def(escape::trim_blank_start(&text));
+        if !ref_def {
+            sc.items = recycle(items);
+            sc.links = recycle(links);
+            let end = escape::trim_blank_end(&text).len();
+            text.truncate(end);
+            let lead = text.len() - escape::trim_blank_start(&text).len();
+            if lead > 0 {
+                text.drain(..lead);
+            }
+            if para && let Some(at) = escape::line_start(&text) {
+                text.insert(at, '\\');
+            }
+            return Rendered { text, lossy };
         }
-        if matches!(ctx, Ctx::Para | Ctx::Caption)
-            && let Some(at) = escape::line_start(&text)
-        {
-            text.insert(at, '\\');
-        }
-        return Rendered { text, lossy };
     }
     let mut items = items;
     if matches!(ctx, Ctx::Para | Ctx::Cell) {
@@ -441,7 +484,7 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
                 && matches!(&i.piece, Piece::Text(t) if if unicode {
                     t.trim().is_empty()
                 } else {
-                    t.trim_matches([' ', '\t']).is_empty()
+                    escape::trim_blank_end(t).is_empty()
                 })
         })
     };
@@ -476,7 +519,7 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
         let link_start = para && n == start && line.first().is_some_and(|i| i.marks.has_link());
         let mut rendered = String::new();
         render_line(&line, &links, ctx, st, &mut lossy, sc, &mut rendered);
-        if link_start && looks_like_ref_def(rendered.trim_start_matches([' ', '\t'])) {
+        if link_start && looks_like_ref_def(escape::trim_blank_start(&rendered)) {
             // Block parsing sees a `]` inside a code span in the link text
             // and reads `[`]:`](u)` as a link reference definition. The link
             // is written as HTML instead; without HTML, such code is escaped
@@ -501,7 +544,7 @@ pub(crate) fn render_with(run: Run<'_>, ctx: Ctx, st: Style, sc: &mut Scratch) -
             rendered.clear();
             render_line(&line, &links, ctx, line_st, &mut lossy, sc, &mut rendered);
         }
-        let trimmed = rendered.trim_matches([' ', '\t']);
+        let trimmed = escape::trim_blank_start(escape::trim_blank_end(&rendered));
         // After a break, a line that reads as a table delimiter row makes
         // the line above a table header (GFM tables may interrupt a
         // paragraph in cmark-gfm and markdown-it).
@@ -581,21 +624,20 @@ pub(crate) fn render_cell_into(
     sc: &mut Scratch,
     out: &mut String,
 ) -> bool {
-    let single = !run.items.iter().any(|i| matches!(i.piece, Piece::Break))
-        && !run.items.first().is_some_and(|i| i.marks.has_link());
-    if !single || run.is_blank() {
+    if run.breaks || run.is_blank() {
         let r = render_with(run, Ctx::Cell, st, sc);
         out.push_str(&r.text);
         return r.lossy;
     }
-    let Run { items, links } = run;
+    let Run { items, links, .. } = run;
     let mut lossy = false;
     let base = out.len();
     render_line(&items, &links, Ctx::Cell, st, &mut lossy, sc, out);
     sc.items = recycle(items);
-    let end = out[base..].trim_end_matches([' ', '\t']).len();
+    sc.links = recycle(links);
+    let end = escape::trim_blank_end(&out[base..]).len();
     out.truncate(base + end);
-    let lead = end - out[base..].trim_start_matches([' ', '\t']).len();
+    let lead = end - escape::trim_blank_start(&out[base..]).len();
     if lead > 0 {
         out.drain(base..base + lead);
     }
@@ -605,17 +647,19 @@ pub(crate) fn render_cell_into(
 /// Whether a line would be read as a link reference definition label:
 /// `[` ... first unescaped `]` directly followed by `:`.
 fn looks_like_ref_def(line: &str) -> bool {
-    let mut chars = line.strip_prefix('[').map(str::chars);
-    let Some(chars) = chars.as_mut() else {
+    // Bytewise: the characters looked for are ASCII, and skipping one byte
+    // of an escaped multi-byte character only lands on continuation bytes.
+    let Some(rest) = line.strip_prefix('[') else {
         return false;
     };
-    while let Some(c) = chars.next() {
+    let mut bytes = rest.bytes();
+    while let Some(c) = bytes.next() {
         match c {
-            '\\' => {
-                chars.next();
+            b'\\' => {
+                bytes.next();
             }
-            '[' => return false,
-            ']' => return chars.next() == Some(':'),
+            b'[' => return false,
+            b']' => return bytes.next() == Some(b':'),
             _ => {}
         }
     }
@@ -683,10 +727,10 @@ fn render_line(
         units,
         buf,
         toks,
-        stack,
         as_html,
-        flank,
+        fail,
         items: _,
+        links: _,
     } = sc;
     arena.clear();
     units.clear();
@@ -758,7 +802,7 @@ fn render_line(
         };
         let u = &mut units[i];
         if u.kind == UKind::Text {
-            if arena[u.start..u.end].trim().is_empty() {
+            if escape::is_blank(&arena[u.start..u.end]) {
                 u.start = arena.len();
                 arena.push_str(href);
                 u.end = arena.len();
@@ -778,7 +822,7 @@ fn render_line(
     // Fast path: without marks there is no delimiter to place, hoist or
     // check, so the pieces are written straight out.
     if units.iter().all(|u| u.marks.is_empty()) {
-        out.reserve(arena.len() + 2 * units.len() + 8);
+        out.reserve(arena.len());
         // Whether the output ends in a code span: escaped text never ends
         // in a bare backtick, and no other syntax we write does.
         let mut after_code = false;
@@ -815,21 +859,26 @@ fn render_line(
     // 4. Tokens from a stack of open marks.
     buf.clear();
     toks.clear();
-    stack.clear();
     buf.reserve(arena.len() + arena.len() / 8 + 16);
+    // The open marks, outermost first, with their span ids. Every open mark
+    // is in the current set, which holds at most one mark of each of the
+    // nine kinds, so nine places are enough.
+    let mut stack = [(Mk::Strong, 0usize); 9];
+    let mut depth = 0;
     let mut next_id = 0usize;
     for i in 0..n {
         let set = units[i].marks;
-        if let Some(p) = stack.iter().position(|(m, _)| !set.contains(*m)) {
-            while stack.len() > p {
-                let (m, id) = stack.pop().expect("stack is longer than p");
+        if let Some(p) = stack[..depth].iter().position(|(m, _)| !set.contains(*m)) {
+            while depth > p {
+                depth -= 1;
+                let (m, id) = stack[depth];
                 toks.push(Tok::Close(m, id));
             }
         }
         let mut to_open = [Mk::Strong; 9];
         let mut k = 0;
         for m in set.iter() {
-            if !stack.iter().any(|(x, _)| *x == m) {
+            if !stack[..depth].iter().any(|(x, _)| *x == m) {
                 to_open[k] = m;
                 k += 1;
             }
@@ -848,7 +897,8 @@ fn render_line(
         }
         for &m in to_open.iter() {
             toks.push(Tok::Open(m, next_id));
-            stack.push((m, next_id));
+            stack[depth] = (m, next_id);
+            depth += 1;
             next_id += 1;
         }
         let u = units[i];
@@ -875,7 +925,7 @@ fn render_line(
             UKind::Break => {}
         }
     }
-    while let Some((m, id)) = stack.pop() {
+    for &(m, id) in stack[..depth].iter().rev() {
         toks.push(Tok::Close(m, id));
     }
 
@@ -888,8 +938,11 @@ fn render_line(
     }
     for _ in 0..8 {
         let changed = hoist(toks, buf);
-        cleanup(toks, buf);
-        if !changed {
+        // Another round can only find something when this cleanup dropped a
+        // text or a span and so made new neighbours: merging texts keeps the
+        // edges that hoisting looks at, and cleaning up is idempotent.
+        let reshaped = cleanup(toks, buf);
+        if !changed || !reshaped {
             break;
         }
     }
@@ -897,11 +950,10 @@ fn render_line(
     // 6. Flanking: a delimiter that CommonMark would not read as one falls
     //    back to HTML (or is dropped when HTML is off).
     as_html.clear();
-    as_html.resize(next_id, false);
-    fix_flanking(toks, buf, as_html, flank);
+    fix_flanking(toks, buf, as_html, fail);
 
     // 7. Serialise.
-    out.reserve(buf.len() + 3 * toks.len() + 8);
+    out.reserve(buf.len());
     // Whether the output ends in a code span (see the fast path above); a
     // literal starting with a backtick is one.
     let mut after_code = false;
@@ -937,7 +989,7 @@ fn render_line(
                 if matches!(t, Tok::Open(Mk::Link(_), _)) {
                     disarm_bang(out, base);
                 }
-                let fallback = as_html[id];
+                let fallback = as_html.get(id).copied().unwrap_or(false);
                 if fallback && !html {
                     *lossy = true;
                     continue;
@@ -1026,7 +1078,15 @@ fn push_delim(m: Mk, open: bool, fallback: bool, links: &[Link<'_>], out: &mut S
         out.push_str("\">");
         return;
     }
-    out.push_str(delim_str(m, open, fallback));
+    // The common delimiters are written from literals, which are copied
+    // inline; a string from `delim_str` goes through a `memcpy` call.
+    match (m, fallback) {
+        (Mk::Strong, false) => out.push_str("**"),
+        (Mk::Em, false) => out.push('*'),
+        (Mk::Strike, false) => out.push_str("~~"),
+        (Mk::Link(_), _) => out.push(if open { '[' } else { ']' }),
+        _ => out.push_str(delim_str(m, open, fallback)),
+    }
     if let (Mk::Link(id), false) = (m, open) {
         out.push('(');
         if let Some((href, title)) = links.get(id as usize) {
@@ -1057,10 +1117,9 @@ fn hoist(toks: &mut Vec<Tok>, buf: &str) -> bool {
                 .iter()
                 .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()));
             if has_emph && let Some(Tok::Text(a, b)) = toks.get(j).copied() {
-                let s = &buf[a..b];
-                let trimmed = s.trim_start();
-                if trimmed.len() < s.len() {
-                    let cut = a + (s.len() - trimmed.len());
+                let lead = escape::leading_space(&buf[a..b]);
+                if lead > 0 {
+                    let cut = a + lead;
                     toks[j] = Tok::Text(cut, b);
                     toks.insert(g, Tok::Text(a, cut));
                     changed = true;
@@ -1083,10 +1142,9 @@ fn hoist(toks: &mut Vec<Tok>, buf: &str) -> bool {
                 && g > 0
                 && let Tok::Text(a, b) = toks[g - 1]
             {
-                let s = &buf[a..b];
-                let trimmed = s.trim_end();
-                if trimmed.len() < s.len() {
-                    let cut = a + trimmed.len();
+                let trail = escape::trailing_space(&buf[a..b]);
+                if trail > 0 {
+                    let cut = b - trail;
                     toks[g - 1] = Tok::Text(a, cut);
                     toks.insert(j, Tok::Text(cut, b));
                     changed = true;
@@ -1213,12 +1271,14 @@ fn join_text(prev: &mut Tok, a: usize, b: usize, buf: &mut String) {
 
 /// Drops empty text, merges adjacent text and removes empty mark spans,
 /// compacting `toks` in place (the write index never passes the read one).
-fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) {
+/// Returns whether a text or a span was dropped (not just texts merged).
+fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) -> bool {
+    let mut reshaped = false;
     let mut w = 0;
     for r in 0..toks.len() {
         let t = toks[r];
         match t {
-            Tok::Text(a, b) if a == b => {}
+            Tok::Text(a, b) if a == b => reshaped = true,
             Tok::Text(a, b) => {
                 if w > 0 && matches!(toks[w - 1], Tok::Text(..)) {
                     join_text(&mut toks[w - 1], a, b, buf);
@@ -1229,6 +1289,7 @@ fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) {
             }
             Tok::Close(_, id) => {
                 if w > 0 && matches!(toks[w - 1], Tok::Open(_, oid) if oid == id) {
+                    reshaped = true;
                     w -= 1;
                     // Text on both sides of the removed span may now touch.
                     if w >= 2
@@ -1250,13 +1311,17 @@ fn cleanup(toks: &mut Vec<Tok>, buf: &mut String) {
         }
     }
     toks.truncate(w);
+    reshaped
 }
 
 /// Whether a delimiter run between `prev` and `next` (`None` at a line
 /// edge) is left- and right-flanking, under every way a parser may class
 /// the two characters (see [`escape::SPACE`]).
 fn flanking(prev: Option<char>, next: Option<char>) -> Flanks {
-    let class = |c: Option<char>| c.map_or(escape::SPACE, escape::class);
+    let class = |c: Option<char>| match c {
+        Some(c) => escape::class(c),
+        None => escape::SPACE,
+    };
     let (pc, nc) = (class(prev), class(next));
     let one = |p: u8, n: u8| {
         (
@@ -1317,126 +1382,131 @@ struct Flanks {
 /// a pair must not fall foul of CommonMark's "multiple of 3" rule. Failing
 /// pairs fall back to HTML, which changes neighbours, so this repeats until
 /// nothing changes.
-fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut [bool], sc: &mut Flank) {
+fn fix_flanking(toks: &[Tok], buf: &str, as_html: &mut Vec<bool>, fail: &mut Vec<usize>) {
     if !toks
         .iter()
         .any(|t| matches!(t, Tok::Open(m, _) if m.delim().is_some()))
     {
         return;
     }
-    let Flank {
-        open_pos,
-        info,
-        fail,
-        open,
-    } = sc;
-    let delim_of = |t: &Tok, as_html: &[bool]| -> Option<(char, bool, usize, usize)> {
-        match t {
-            Tok::Open(m, id) | Tok::Close(m, id) if !as_html[*id] => m.delim().map(|c| {
-                (
-                    c,
-                    matches!(t, Tok::Open(..)),
-                    *id,
-                    if *m == Mk::Strong || *m == Mk::Strike {
-                        2
-                    } else {
-                        1
-                    },
-                )
-            }),
-            _ => None,
-        }
+    // Strong and em share `*`.
+    let char_of = |kind: usize| if kind == 2 { '~' } else { '*' };
+    let rule3 = |a: usize, b: usize| {
+        (a + b).is_multiple_of(3) && !(a.is_multiple_of(3) && b.is_multiple_of(3))
     };
-    open_pos.clear();
-    open_pos.resize(as_html.len(), usize::MAX);
-    for (k, t) in toks.iter().enumerate() {
-        if let Tok::Open(_, id) = t {
-            open_pos[*id] = k;
-        }
-    }
     for _round in 0..16 {
-        // The text a token stands for (for a delimiter, as it is now).
-        let tok_str = |t: &Tok| match t {
-            Tok::Text(a, b) | Tok::Lit(a, b) => &buf[*a..*b],
-            Tok::Open(m, id) | Tok::Close(m, id) => {
-                delim_str(*m, matches!(t, Tok::Open(..)), as_html[*id])
+        let html = |id: usize| as_html.get(id).copied().unwrap_or(false);
+        // A delimiter CommonMark will see: its kind (0 strong, 1 em, 2
+        // strike), whether it opens, its span id and its width.
+        let delim_of = |t: &Tok| -> Option<(usize, bool, usize, usize)> {
+            let (m, id, is_open) = match *t {
+                Tok::Open(m, id) => (m, id, true),
+                Tok::Close(m, id) => (m, id, false),
+                _ => return None,
+            };
+            let (kind, width) = match m {
+                Mk::Strong => (0, 2),
+                Mk::Em => (1, 1),
+                Mk::Strike => (2, 2),
+                _ => return None,
+            };
+            (!html(id)).then_some((kind, is_open, id, width))
+        };
+        // The first or last character a token stands for (for a delimiter,
+        // as it is now); `None` for empty text.
+        let edge = |t: &Tok, last: bool| -> Option<char> {
+            let s = match *t {
+                Tok::Text(a, b) | Tok::Lit(a, b) => &buf[a..b],
+                Tok::Open(m, id) | Tok::Close(m, id) => {
+                    delim_str(m, matches!(t, Tok::Open(..)), html(id))
+                }
+            };
+            let byte = if last {
+                s.as_bytes().last()
+            } else {
+                s.as_bytes().first()
+            };
+            match byte {
+                Some(&c) if c.is_ascii() => Some(char::from(c)),
+                Some(_) if last => s.chars().next_back(),
+                Some(_) => s.chars().next(),
+                None => None,
             }
         };
-        // Run information for every delimiter token.
-        info.clear();
-        info.resize(toks.len(), RunInfo::default());
+        fail.clear();
+        // The open span of each kind: (its opener's run, id). Marks nest and
+        // a mark set holds at most one mark of a kind, so a kind has at most
+        // one open span at a time.
+        let mut open: [Option<(RunInfo, usize)>; 3] = [None; 3];
         let mut k = 0;
         while k < toks.len() {
-            let Some((ch, _, _, _)) = delim_of(&toks[k], as_html) else {
+            let Some((kind, is_open, _, width)) = delim_of(&toks[k]) else {
                 k += 1;
                 continue;
             };
+            // The delimiter run `a..=b`: adjacent delimiters of one character.
+            let ch = char_of(kind);
             let a = k;
             let mut b = k;
-            while b + 1 < toks.len()
-                && delim_of(&toks[b + 1], as_html).is_some_and(|(c, ..)| c == ch)
+            let mut len = width;
+            let mut has_close = !is_open;
+            while let Some((j, o, _, w)) = toks.get(b + 1).and_then(delim_of)
+                && char_of(j) == ch
             {
                 b += 1;
+                len += w;
+                has_close |= !o;
             }
-            let prev = toks[..a]
-                .iter()
-                .rev()
-                .find_map(|t| tok_str(t).chars().next_back());
-            let next = toks[b + 1..].iter().find_map(|t| tok_str(t).chars().next());
+            let prev = toks[..a].iter().rev().find_map(|t| edge(t, true));
+            let next = toks[b + 1..].iter().find_map(|t| edge(t, false));
             let run = RunInfo {
-                len: toks[a..=b]
-                    .iter()
-                    .filter_map(|t| delim_of(t, as_html))
-                    .map(|d| d.3)
-                    .sum(),
+                len,
                 flanks: flanking(prev, next),
-                has_close: toks[a..=b].iter().any(|t| matches!(t, Tok::Close(..))),
+                has_close,
             };
-            info[a..=b].fill(run);
-            k = b + 1;
-        }
-        fail.clear();
-        // Open spans: (delimiter slot, opener run length, id).
-        open.clear();
-        let rule3 = |a: usize, b: usize| {
-            (a + b).is_multiple_of(3) && !(a.is_multiple_of(3) && b.is_multiple_of(3))
-        };
-        for (k, t) in toks.iter().enumerate() {
-            let Some((ch, is_open, id, _)) = delim_of(t, as_html) else {
-                continue;
-            };
-            let slot = usize::from(ch == '~');
-            let run = info[k];
-            // A delimiter must flank for every parser; it must not be able to
-            // do more (close as well as open) for any.
+            // A delimiter must flank for every parser; it must not be able
+            // to do more (close as well as open) for any.
             let f = run.flanks;
-            if is_open {
-                // An opener that can also close would close an enclosing span
-                // of the same character, unless the rule of 3 forbids it.
-                let nested_closer = f.right_maybe
-                    && open
-                        .iter()
-                        .any(|&(s, len, _)| s == slot && !rule3(len, run.len));
-                if run.has_close || !f.left || nested_closer {
-                    fail.push(id);
-                }
-                open.push((slot, run.len, id));
-            } else {
-                if let Some(p) = open.iter().rposition(|&(_, _, i)| i == id) {
-                    open.remove(p);
-                }
-                let opener = info.get(open_pos[id]).copied().unwrap_or_default();
-                let o = opener.flanks;
-                let both = (o.left_maybe && o.right_maybe) || (f.left_maybe && f.right_maybe);
-                if !f.right || (both && rule3(opener.len, run.len)) {
-                    fail.push(id);
+            for t in &toks[a..=b] {
+                let Some((kind, is_open, id, _)) = delim_of(t) else {
+                    continue;
+                };
+                if is_open {
+                    // An opener that can also close would close an enclosing
+                    // span of the same character, unless the rule of 3
+                    // forbids it.
+                    let nested_closer = f.right_maybe
+                        && open.iter().enumerate().any(|(j, o)| {
+                            o.is_some_and(|(o, _)| char_of(j) == ch && !rule3(o.len, run.len))
+                        });
+                    if run.has_close || !f.left || nested_closer {
+                        fail.push(id);
+                    }
+                    open[kind] = Some((run, id));
+                } else {
+                    let opener = match open[kind] {
+                        Some((o, i)) if i == id => {
+                            open[kind] = None;
+                            o
+                        }
+                        _ => RunInfo::default(),
+                    };
+                    let o = opener.flanks;
+                    let both = (o.left_maybe && o.right_maybe) || (f.left_maybe && f.right_maybe);
+                    if !f.right || (both && rule3(opener.len, run.len)) {
+                        fail.push(id);
+                    }
                 }
             }
+            k = b + 1;
         }
         if fail.is_empty() {
             return;
         }
         for &id in fail.iter() {
+            if as_html.len() <= id {
+                as_html.resize(id + 1, false);
+            }
             as_html[id] = true;
         }
     }

@@ -52,6 +52,7 @@ mod escape;
 mod inline;
 mod render;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -420,7 +421,9 @@ pub struct Options {
     card_style: CardStyle,
     placeholders: bool,
     extension_markers: bool,
-    decision_label: String,
+    /// Borrowed for the default, so that [`to_markdown`] allocates no
+    /// options.
+    decision_label: Cow<'static, str>,
     max_depth: usize,
     table_style: TableStyle,
     header_less_tables: HeaderlessTables,
@@ -447,7 +450,7 @@ impl Default for Options {
             card_style: CardStyle::default(),
             placeholders: true,
             extension_markers: true,
-            decision_label: "Decision".to_owned(),
+            decision_label: Cow::Borrowed("Decision"),
             max_depth: DEFAULT_MAX_DEPTH,
             table_style: TableStyle::default(),
             header_less_tables: HeaderlessTables::default(),
@@ -527,7 +530,7 @@ impl Options {
     /// The label of decision items: `- **Decision:** text`. Default
     /// `"Decision"`.
     pub fn decision_label(mut self, label: impl Into<String>) -> Self {
-        self.decision_label = label.into();
+        self.decision_label = Cow::Owned(label.into());
         self
     }
 

@@ -19,7 +19,7 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
     let mut r = R {
         o,
         warnings: Vec::new(),
-        path: Vec::new(),
+        path: Path::default(),
         scratch: inline::Scratch::default(),
         segs: Vec::new(),
         cell_buf: String::new(),
@@ -40,8 +40,10 @@ pub(crate) fn convert(doc: &Value, o: &Options) -> Output {
         }
         Value::Null => Vec::new(),
         Value::Array(a) => r.blocks(a, 0, Seg::Index),
-        Value::Object(_) if ty(doc) == "doc" => r.blocks(content(doc), 0, Seg::Content),
-        Value::Object(_) => r.blocks(std::slice::from_ref(doc), 0, Seg::Root),
+        Value::Object(_) => match node_parts(doc) {
+            ("doc", _, children) => r.blocks(children, 0, Seg::Content),
+            _ => r.blocks(std::slice::from_ref(doc), 0, Seg::Root),
+        },
         _ => {
             r.warn(WarningKind::Invalid, "");
             Vec::new()
@@ -97,9 +99,19 @@ fn attr<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 
 /// A non-empty string attribute.
 fn attr_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    attr(v, key)
+    str_in(attrs(v), key)
+}
+
+/// [`attr`] on an already looked-up attribute map.
+fn attr_in<'a>(attrs: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
+    lookup(attrs?, key)
+}
+
+/// [`attr_str`] on an already looked-up attribute map.
+fn str_in<'a>(attrs: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a str> {
+    attr_in(attrs, key)
         .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !escape::is_blank(s))
 }
 
 /// A numeric attribute, also accepted as a numeric string (`"level": "2"`).
@@ -152,8 +164,11 @@ fn as_num(v: &Value) -> Option<f64> {
     .filter(|f| f.is_finite())
 }
 
+/// A node's type, attributes and children.
+type Parts<'a> = (&'a str, Option<&'a Map<String, Value>>, &'a [Value]);
+
 /// A node's type, attributes and children, found in one pass over its keys.
-fn node_parts(v: &Value) -> (&str, Option<&Map<String, Value>>, &[Value]) {
+fn node_parts(v: &Value) -> Parts<'_> {
     let (mut t, mut a, mut c) = ("", None, &[][..]);
     if let Value::Object(m) = v {
         for (k, v) in m {
@@ -168,11 +183,44 @@ fn node_parts(v: &Value) -> (&str, Option<&Map<String, Value>>, &[Value]) {
     (t, a, c)
 }
 
+/// The text of a `text` node that renders as nothing but its escaped text:
+/// no marks, no line break, no NUL character, not blank.
+fn plain_text(node: &Value) -> Option<&str> {
+    let Value::Object(m) = node else {
+        return None;
+    };
+    let (mut t, mut text) = ("", None);
+    for (k, v) in m {
+        match k.as_str() {
+            "type" => t = v.as_str().unwrap_or(""),
+            "text" => text = v.as_str(),
+            "marks" if v.as_array().is_some_and(|a| !a.is_empty()) => return None,
+            _ => {}
+        }
+    }
+    // Blank text renders as nothing (see `Run::is_blank`).
+    let text = text.filter(|s| !escape::is_blank(s))?;
+    let ctl = escape::controls(text);
+    (t == "text" && !ctl.newline && !ctl.nul).then_some(text)
+}
+
 /// A cell's `(colspan, rowspan)`, clamped to `1..=MAX_COLSPAN` and to the
 /// rows left, in one pass over its attributes.
 fn spans_of(attrs: Option<&Map<String, Value>>, rows_left: usize) -> (usize, usize) {
     let (mut colspan, mut rowspan) = (1, 1);
-    for (k, v) in attrs.into_iter().flatten() {
+    let Some(attrs) = attrs else {
+        return (colspan, rowspan);
+    };
+    // When no value could give a span above 1 (the usual `1`s, widths,
+    // colours), the keys need not be read: they live apart from the map in
+    // memory, and a big table would fetch two more cache lines per cell.
+    if attrs
+        .values()
+        .all(|v| clamped(v, 1, u64::MAX).is_none_or(|n| n == 1))
+    {
+        return (colspan, rowspan);
+    }
+    for (k, v) in attrs {
         match k.as_str() {
             "colspan" => {
                 if let Some(n) = clamped(v, 1, MAX_COLSPAN as u64) {
@@ -227,6 +275,19 @@ fn cell_needs_html(cell: &Value) -> bool {
     }
     false
 }
+
+/// The bytes of a pipe-table cell that need a rewrite, as flags of
+/// [`CELL_BYTES`]: looked up per byte, without branches.
+const PIPE: u8 = 1;
+const NEWLINE: u8 = 2;
+const ANGLE: u8 = 4;
+const CELL_BYTES: [u8; 256] = {
+    let mut t = [0; 256];
+    t[b'|' as usize] = PIPE;
+    t[b'\n' as usize] = NEWLINE;
+    t[b'<' as usize] = ANGLE;
+    t
+};
 
 /// A grid slot no cell has claimed yet.
 const FREE: u32 = u32::MAX;
@@ -382,10 +443,14 @@ fn ordinal(buf: &mut [u8; 24], mut n: u64, delim: u8) -> &str {
 
 /// Whether a node belongs in an inline run when met in block context.
 fn is_inline(node: &Value) -> bool {
+    is_inline_typed(node, ty(node))
+}
+
+/// [`is_inline`] for a node whose type `t` is known.
+fn is_inline_typed(node: &Value, t: &str) -> bool {
     match node {
         Value::String(_) => true,
         Value::Object(_) => {
-            let t = ty(node);
             if is_inline_type(t) {
                 true
             } else if is_block_type(t) {
@@ -720,10 +785,67 @@ enum PSeg {
     Original,
 }
 
+/// The segments of the JSON Pointer of the node being rendered. The first
+/// ones are kept inline, so that documents of ordinary depth need no
+/// allocation for a path that only warnings read.
+struct Path {
+    head: [PSeg; Path::INLINE],
+    len: usize,
+    rest: Vec<PSeg>,
+}
+
+impl Default for Path {
+    fn default() -> Self {
+        Self {
+            head: [PSeg::Original; Path::INLINE],
+            len: 0,
+            rest: Vec::new(),
+        }
+    }
+}
+
+impl Path {
+    const INLINE: usize = 16;
+
+    fn push(&mut self, seg: PSeg) {
+        match self.head.get_mut(self.len) {
+            Some(slot) => *slot = seg,
+            None => self.rest.push(seg),
+        }
+        self.len += 1;
+    }
+
+    /// Replaces the last segment (a cheaper pop and push).
+    fn set_last(&mut self, seg: PSeg) {
+        match self.len.checked_sub(1) {
+            Some(i) if i < Self::INLINE => self.head[i] = seg,
+            Some(_) => {
+                if let Some(last) = self.rest.last_mut() {
+                    *last = seg;
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.len > Self::INLINE {
+            self.rest.pop();
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &PSeg> {
+        self.head[..self.len.min(Self::INLINE)]
+            .iter()
+            .chain(&self.rest)
+    }
+}
+
 struct R<'o> {
     o: &'o Options,
     warnings: Vec<Warning>,
-    path: Vec<PSeg>,
+    path: Path,
     scratch: inline::Scratch,
     /// The segments of the table cell being rendered, reused.
     segs: Vec<String>,
@@ -737,7 +859,7 @@ impl R<'_> {
     fn warn(&mut self, kind: WarningKind, node_type: &str) {
         use std::fmt::Write as _;
         let mut path = String::new();
-        for s in &self.path {
+        for s in self.path.iter() {
             let _ = match s {
                 PSeg::Content(i) => write!(path, "/content/{i}"),
                 PSeg::Index(i) => write!(path, "/{i}"),
@@ -780,14 +902,16 @@ impl R<'_> {
         let mut pending: Option<Run<'_>> = None;
         for (i, node) in nodes.iter().enumerate() {
             self.enter(seg, i);
-            if is_inline(node) {
+            // One pass over the node's keys serves the test and the block.
+            let parts = node_parts(node);
+            if is_inline_typed(node, parts.0) {
                 let run = pending.get_or_insert_with(Run::default);
                 self.inline(node, run, Marks::NONE, depth + 1);
             } else {
                 if let Some(run) = pending.take() {
                     self.flush_para(run, out);
                 }
-                self.block(node, depth + 1, out);
+                self.block(node, parts, depth + 1, out);
             }
             self.leave(seg);
         }
@@ -823,11 +947,12 @@ impl R<'_> {
     /// A run of the given inline nodes (a node's `content`).
     fn inline_nodes<'a>(&mut self, children: &'a [Value], depth: usize, marks: Marks) -> Run<'a> {
         let mut run = Run::reusing(&mut self.scratch, children.len());
+        self.path.push(PSeg::Content(0));
         for (i, c) in children.iter().enumerate() {
-            self.path.push(PSeg::Content(i));
+            self.path.set_last(PSeg::Content(i));
             self.inline(c, &mut run, marks, depth + 1);
-            self.path.pop();
         }
+        self.path.pop();
         run
     }
 
@@ -836,31 +961,32 @@ impl R<'_> {
         matches!(out.last(), Some(Blk { kind: Kind::List { bullet: b, alt, .. }, .. }) if *b == bullet && !*alt)
     }
 
-    fn block(&mut self, node: &Value, depth: usize, out: &mut Vec<Blk>) {
+    /// Renders a block node; `parts` are its [`node_parts`].
+    fn block(&mut self, node: &Value, parts: Parts<'_>, depth: usize, out: &mut Vec<Blk>) {
+        let (t, attrs, children) = parts;
         let Value::Object(_) = node else {
             self.warn(WarningKind::Invalid, "");
             return;
         };
         if depth > self.o.max_depth {
-            self.warn(WarningKind::DepthLimit, ty(node));
+            self.warn(WarningKind::DepthLimit, t);
             let mut run = Run::default();
             run.push_text(flat_text(node), &[]);
             self.flush_para(run, out);
             return;
         }
-        let t = ty(node);
         match t {
             "paragraph" | "unknownBlock" => {
-                let run = self.inline_children(node, depth, Marks::NONE);
+                let run = self.inline_nodes(children, depth, Marks::NONE);
                 self.flush_para(run, out);
             }
             "heading" => {
-                if let Some(b) = self.heading(node, depth) {
+                if let Some(b) = self.heading(attrs, children, depth) {
                     out.push(b);
                 }
             }
             "blockquote" => {
-                let body = join(self.blocks(content(node), depth, Seg::Content), false);
+                let body = join(self.blocks(children, depth, Seg::Content), false);
                 if !body.is_empty() {
                     out.push(Blk::other(prefix_lines(&body, "> ", ">")));
                 }
@@ -870,7 +996,7 @@ impl R<'_> {
             "bulletList" | "orderedList" => {
                 let bullet = t == "bulletList";
                 let alt = Self::prev_list(out, bullet);
-                if let Some(b) = self.list(node, depth, !bullet, alt) {
+                if let Some(b) = self.list(attrs, children, depth, !bullet, alt) {
                     out.push(b);
                 }
             }
@@ -885,7 +1011,7 @@ impl R<'_> {
             "taskList" | "taskItem" | "blockTaskItem" => {
                 let alt = Self::prev_list(out, true);
                 let items = if t == "taskList" {
-                    content(node)
+                    children
                 } else {
                     std::slice::from_ref(node)
                 };
@@ -909,7 +1035,7 @@ impl R<'_> {
             "decisionList" | "decisionItem" => {
                 let alt = Self::prev_list(out, true);
                 let items = if t == "decisionList" {
-                    content(node)
+                    children
                 } else {
                     std::slice::from_ref(node)
                 };
@@ -947,7 +1073,7 @@ impl R<'_> {
             | "tableHeader" => {
                 // Containers whose blocks stand on their own: render them in
                 // document order, as siblings of the surrounding blocks.
-                self.blocks_into(content(node), depth, Seg::Content, out);
+                self.blocks_into(children, depth, Seg::Content, out);
             }
             "extension" => {
                 if let Some(text) = attr_str(node, "text") {
@@ -962,11 +1088,11 @@ impl R<'_> {
             "syncBlock" => {}
             "bodiedRule" => {
                 out.push(Blk::other("---".into()));
-                self.blocks_into(content(node), depth, Seg::Content, out);
+                self.blocks_into(children, depth, Seg::Content, out);
             }
             "table" | "tableRow" => {
                 let rows = if t == "table" {
-                    content(node)
+                    children
                 } else {
                     std::slice::from_ref(node)
                 };
@@ -983,7 +1109,7 @@ impl R<'_> {
                 let alt = Self::prev_list(out, true);
                 let marker = if alt { "*" } else { "-" };
                 let mut text = String::new();
-                for (i, m) in content(node).iter().enumerate() {
+                for (i, m) in children.iter().enumerate() {
                     self.path.push(PSeg::Content(i));
                     let md = self.media_md(m, false, None);
                     self.path.pop();
@@ -1009,7 +1135,7 @@ impl R<'_> {
                 }
             }
             "caption" => {
-                let mut run = self.inline_children(node, depth, Marks::NONE);
+                let mut run = self.inline_nodes(children, depth, Marks::NONE);
                 run.add_mark(Mk::Em);
                 if let Some(text) = self.render_run(run, Ctx::Caption) {
                     out.push(Blk {
@@ -1040,7 +1166,7 @@ impl R<'_> {
                 if !is_known(t) {
                     self.warn(WarningKind::UnknownNode, t);
                 }
-                self.blocks_into(content(node), depth, Seg::Content, out);
+                self.blocks_into(children, depth, Seg::Content, out);
                 let mut run = Run::default();
                 self.attr_fallback(node, &mut run, Marks::NONE, depth);
                 self.flush_para(run, out);
@@ -1056,15 +1182,20 @@ impl R<'_> {
         }
     }
 
-    fn heading(&mut self, node: &Value, depth: usize) -> Option<Blk> {
-        let level = match attr_num(node, "level") {
+    fn heading(
+        &mut self,
+        attrs: Option<&Map<String, Value>>,
+        children: &[Value],
+        depth: usize,
+    ) -> Option<Blk> {
+        let level = match num_in(attrs, "level") {
             Some(l) => to_usize(clamp_int(l, 1, 6)),
             None => {
                 self.warn(WarningKind::Invalid, "heading");
                 1
             }
         };
-        let run = self.inline_children(node, depth, Marks::NONE);
+        let run = self.inline_nodes(children, depth, Marks::NONE);
         let mut text = self.render_run(run, Ctx::Heading)?;
         // A trailing run of `#` preceded by a space is a closing sequence and
         // would be dropped. Trailing Unicode whitespace (NBSP) is looked
@@ -1122,8 +1253,9 @@ impl R<'_> {
 
     /// The blocks of one list item, joined tight when that is safe.
     fn item_body(&mut self, item: &Value, depth: usize) -> String {
-        let blocks = match ty(item) {
-            "listItem" | "blockTaskItem" => self.blocks(content(item), depth, Seg::Content),
+        let (t, _, children) = node_parts(item);
+        let blocks = match t {
+            "listItem" | "blockTaskItem" => self.blocks(children, depth, Seg::Content),
             _ => self.blocks(std::slice::from_ref(item), depth, Seg::Root),
         };
         let non_list = blocks
@@ -1133,15 +1265,20 @@ impl R<'_> {
         join(blocks, non_list < 2)
     }
 
-    fn list(&mut self, node: &Value, depth: usize, ordered: bool, alt: bool) -> Option<Blk> {
-        let items = content(node);
+    fn list(
+        &mut self,
+        attrs: Option<&Map<String, Value>>,
+        items: &[Value],
+        depth: usize,
+        ordered: bool,
+        alt: bool,
+    ) -> Option<Blk> {
         let mut start = 1;
-        if ordered && let Some(v) = attr(node, "order") {
-            match attr_num(node, "order") {
+        if ordered && let Some(v) = attrs.and_then(|a| lookup(a, "order")) {
+            match as_num(v) {
                 Some(f) if f >= 0.0 => start = clamp_int(f, 0, MAX_ORDER),
                 _ => self.warn(WarningKind::Invalid, "orderedList"),
             }
-            let _ = v;
         }
         let len = u64::try_from(items.len()).unwrap_or(MAX_ORDER);
         if ordered && start.saturating_add(len) > MAX_ORDER + 1 {
@@ -1527,18 +1664,19 @@ impl R<'_> {
         };
         let mut code = false;
         for m in list {
-            match ty(m) {
+            let (mt, mattrs, _) = node_parts(m);
+            match mt {
                 "strong" => *marks = marks.with(Mk::Strong),
                 "em" => *marks = marks.with(Mk::Em),
                 "strike" => *marks = marks.with(Mk::Strike),
                 "code" => code = true,
                 "link" => {
-                    if let Some(href) = attr(m, "href")
+                    if let Some(href) = attr_in(mattrs, "href")
                         .and_then(Value::as_str)
                         .filter(|h| !h.is_empty())
                     {
                         // Links cannot nest: the innermost link wins.
-                        let title = attr_str(m, "title");
+                        let title = str_in(mattrs, "title");
                         *marks = marks.with_link(run.link(href, title));
                     }
                 }
@@ -1549,12 +1687,15 @@ impl R<'_> {
                     *marks = marks.with(Mk::Mark);
                 }
                 "textColor" if self.o.html && self.o.colors == MarkStyle::Html => {
-                    if let Some(c) = attr(m, "color").and_then(Value::as_str).and_then(hex_color) {
+                    if let Some(c) = attr_in(mattrs, "color")
+                        .and_then(Value::as_str)
+                        .and_then(hex_color)
+                    {
                         *marks = marks.with(Mk::Color(c));
                     }
                 }
                 "subsup" if self.o.html && self.o.subsup == MarkStyle::Html => {
-                    match attr(m, "type").and_then(Value::as_str) {
+                    match attr_in(mattrs, "type").and_then(Value::as_str) {
                         Some("sub") => *marks = marks.with(Mk::Sub),
                         Some("sup") => *marks = marks.with(Mk::Sup),
                         _ => {}
@@ -1657,15 +1798,16 @@ impl R<'_> {
             run.add_text(flat_text(node), marks);
             return;
         }
-        // One pass over the node's keys finds the three that every inline
-        // node is asked for.
-        let (mut t, mut mark_list, mut text_field) = ("", None, None);
+        // One pass over the node's keys finds the four that inline nodes
+        // are asked for.
+        let (mut t, mut mark_list, mut text_field, mut node_attrs) = ("", None, None, None);
         if let Value::Object(map) = node {
             for (k, v) in map {
                 match k.as_str() {
                     "type" => t = v.as_str().unwrap_or(""),
                     "marks" => mark_list = Some(v),
                     "text" => text_field = Some(v),
+                    "attrs" => node_attrs = v.as_object(),
                     _ => {}
                 }
             }
@@ -1682,13 +1824,13 @@ impl R<'_> {
                     }
                     _ => return,
                 };
-                let newline = escape::has_newline(&text);
-                if escape::has_byte(&text, 0) {
+                let ctl = escape::controls(&text);
+                if ctl.nul {
                     self.warn(WarningKind::Lossy, t);
                 }
                 if code {
                     run.push(Piece::Code(text), m);
-                } else if newline {
+                } else if ctl.newline {
                     run.add_text(text, m);
                 } else if !text.is_empty() {
                     run.push(Piece::Text(text), m);
@@ -1696,10 +1838,10 @@ impl R<'_> {
             }
             "hardBreak" => run.push(Piece::Break, m),
             "mention" => {
-                let id = attr_str(node, "id");
-                let name = attr_str(node, "text")
+                let id = str_in(node_attrs, "id");
+                let name = str_in(node_attrs, "text")
                     .map(|s| s.trim_start_matches('@'))
-                    .filter(|s| !s.trim().is_empty());
+                    .filter(|s| !escape::is_blank(s));
                 let Some(shown) = name.or(id) else {
                     self.warn(WarningKind::Invalid, t);
                     return;
@@ -1710,18 +1852,20 @@ impl R<'_> {
                     m = m.with_link(run.link(format!("mention:{id}"), None));
                 }
                 // Two pieces with one mark set render as the text `@name`.
-                run.add_text("@", m);
+                run.push(Piece::Text("@".into()), m);
                 run.add_text(shown, m);
             }
             "emoji" => {
-                if let Some(e) = attr_str(node, "text").or_else(|| attr_str(node, "shortName")) {
+                if let Some(e) =
+                    str_in(node_attrs, "text").or_else(|| str_in(node_attrs, "shortName"))
+                {
                     run.add_text(e, m);
                 } else {
                     self.warn(WarningKind::Invalid, t);
                 }
             }
             "date" => {
-                let d = date_text(attr(node, "timestamp"));
+                let d = date_text(attr_in(node_attrs, "timestamp"));
                 if d.is_empty() {
                     self.warn(WarningKind::Invalid, t);
                 } else {
@@ -1729,14 +1873,14 @@ impl R<'_> {
                 }
             }
             "status" => {
-                if let Some(s) = attr_str(node, "text") {
+                if let Some(s) = str_in(node_attrs, "text") {
                     m = m.with(Mk::Strong);
                     run.add_text(format!("[{}]", s.trim()), m);
                 }
             }
             "placeholder" => {
                 if self.o.placeholders
-                    && let Some(s) = attr_str(node, "text")
+                    && let Some(s) = str_in(node_attrs, "text")
                 {
                     m = m.with(Mk::Em);
                     run.add_text(s, m);
@@ -1746,21 +1890,23 @@ impl R<'_> {
                 self.card(node, run, m);
             }
             "inlineExtension" | "extension" => {
-                if let Some(s) = attr_str(node, "text") {
+                if let Some(s) = str_in(node_attrs, "text") {
                     run.add_text(s, m);
                 } else if self.o.extension_markers && self.o.html {
-                    let key = attr_str(node, "extensionKey").unwrap_or("unknown");
+                    let key = str_in(node_attrs, "extensionKey").unwrap_or("unknown");
                     run.push(Piece::Comment(comment("extension", key)), m);
                 }
             }
             "mediaInline" => {
-                let label = attr_str(node, "alt").unwrap_or("file").to_owned();
-                let id = attr_str(node, "id");
+                let label = str_in(node_attrs, "alt").unwrap_or("file").to_owned();
+                let id = str_in(node_attrs, "id");
                 if self.o.media_style != MediaStyle::Text
                     && !m.has_link()
                     && let Some(id) = id
                 {
-                    let kind = attr(node, "type").and_then(Value::as_str).unwrap_or("file");
+                    let kind = attr_in(node_attrs, "type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("file");
                     m = m.with(run.link(self.media_dest(node, id, kind), None));
                 }
                 run.add_text(label, m);
@@ -1772,32 +1918,32 @@ impl R<'_> {
                 }
             }
             "image" => {
-                let src = attr_str(node, "src").unwrap_or("");
-                let alt = attr_str(node, "alt").unwrap_or("image");
+                let src = str_in(node_attrs, "src").unwrap_or("");
+                let alt = str_in(node_attrs, "alt").unwrap_or("image");
                 let mut s = String::from("![");
                 s.push_str(&inline_text(alt));
                 s.push_str("](");
                 escape::destination(src, &mut s);
-                if let Some(title) = attr_str(node, "title") {
+                if let Some(title) = str_in(node_attrs, "title") {
                     escape::title(title, &mut s);
                 }
                 s.push(')');
                 run.push(Piece::Raw(s), m);
             }
             "unsupportedInline" | "unsupportedBlock" => {
-                if let Some(orig) = attr(node, "originalValue") {
+                if let Some(orig) = attr_in(node_attrs, "originalValue") {
                     self.path.push(PSeg::Original);
                     self.inline(orig, run, m, depth + 1);
                     self.path.pop();
                 }
             }
             "confluenceUnsupportedInline" | "confluenceUnsupportedBlock" => {
-                if let Some(x) = attr(node, "cxhtml").and_then(Value::as_str) {
+                if let Some(x) = attr_in(node_attrs, "cxhtml").and_then(Value::as_str) {
                     run.add_text(strip_tags(x), m);
                 }
             }
             "confluenceJiraIssue" => {
-                if let Some(k) = attr_str(node, "issueKey") {
+                if let Some(k) = str_in(node_attrs, "issueKey") {
                     run.add_text(k, m);
                 }
             }
@@ -1858,20 +2004,29 @@ impl R<'_> {
         let mut grid: Vec<Vec<u32>> = Vec::with_capacity(rows.len());
         let repeat = self.o.span_fill == SpanFill::Repeat;
         let mut header = true;
+        // The parts and spans of one row's cells, looked up before any is
+        // rendered: the cells' maps are fetched from memory independently of
+        // one another, so those loads overlap.
+        let mut row_parts = Vec::new();
         for (r, row) in rows.iter().enumerate() {
             self.path.push(PSeg::Content(r));
             let (cells, seg) = row_cells(row);
             if grid.len() <= r {
                 grid.push(Vec::with_capacity(cells.len()));
             }
+            row_parts.clear();
+            row_parts.extend(cells.iter().map(|cell| {
+                let (t, cell_attrs, children) = node_parts(cell);
+                (t, children, spans_of(cell_attrs, rows.len() - r))
+            }));
             let mut col = 0;
-            for (ci, cell) in cells.iter().enumerate() {
+            for (ci, (cell, &(t, children, (colspan, rowspan)))) in
+                cells.iter().zip(&row_parts).enumerate()
+            {
                 self.enter(seg, ci);
                 while grid[r].get(col).is_some_and(|&s| s != FREE) {
                     col += 1;
                 }
-                let (t, cell_attrs, children) = node_parts(cell);
-                let (colspan, rowspan) = spans_of(cell_attrs, rows.len() - r);
                 if r == 0 && t != "tableHeader" {
                     header = false;
                 }
@@ -1879,6 +2034,13 @@ impl R<'_> {
                 let id = u32::try_from(spans.len()).unwrap_or(0);
                 spans.push(range);
                 let fill = if repeat { id } else { 0 };
+                if colspan == 1 && rowspan == 1 && grid[r].len() == col {
+                    // The usual cell: one new slot at the end of its row.
+                    grid[r].push(id);
+                    col += 1;
+                    self.leave(seg);
+                    continue;
+                }
                 for dr in 0..rowspan {
                     while grid.len() <= r + dr {
                         grid.push(Vec::new());
@@ -2045,7 +2207,22 @@ impl R<'_> {
                     .iter()
                     .all(|c| matches!(c, Value::Object(_)) && ty(c) == "paragraph"),
             };
-        if fast {
+        if fast
+            && let Some((_, _, [text])) = lone
+            && depth + 2 <= self.o.max_depth
+            && let Some(text) = plain_text(text)
+        {
+            // One paragraph of one unmarked text (most cells): the run would
+            // be just this text, escaped, without blanks at its edges.
+            let from = buf.len();
+            escape::inline(text, None, None, buf);
+            let end = from + escape::trim_blank_end(&buf[from..]).len();
+            buf.truncate(end);
+            let lead = end - from - escape::trim_blank_start(&buf[from..]).len();
+            if lead > 0 {
+                buf.drain(from..from + lead);
+            }
+        } else if fast {
             let mut any = false;
             for (i, node) in children.iter().enumerate() {
                 self.path.push(PSeg::Content(i));
@@ -2089,12 +2266,10 @@ impl R<'_> {
             self.segs = segs;
         }
         // One pass tells which of the rewrites below can apply.
-        let (mut pipe, mut newline, mut angle) = (false, false, false);
-        for &c in &buf.as_bytes()[start..] {
-            pipe |= c == b'|';
-            newline |= c == b'\n';
-            angle |= c == b'<';
-        }
+        let found = buf.as_bytes()[start..]
+            .iter()
+            .fold(0, |f, &c| f | CELL_BYTES[usize::from(c)]);
+        let (pipe, newline, angle) = (found & PIPE != 0, found & NEWLINE != 0, found & ANGLE != 0);
         if pipe || newline {
             let mut s = buf[start..].to_owned();
             if pipe {
@@ -2107,9 +2282,10 @@ impl R<'_> {
             buf.push_str(&s);
         }
         let s = &buf[start..];
+        let blank = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t'));
         if !((angle || (newline && self.o.html)) && s.contains("<br>"))
-            && !s.starts_with([' ', '\t'])
-            && !s.ends_with([' ', '\t'])
+            && !blank(s.as_bytes().first())
+            && !blank(s.as_bytes().last())
         {
             return (start, buf.len());
         }
