@@ -2289,11 +2289,20 @@ impl R<'_> {
         {
             return (start, buf.len());
         }
-        let mut t = s.trim();
+        // Only blanks and line breaks at the edges go: a cell's NBSP is text
+        // (GFM trims spaces and tabs only), and so is an escaped `\<br>`.
+        fn trim(t: &str) -> &str {
+            escape::trim_blank_start(escape::trim_blank_end(t))
+        }
+        let mut t = trim(s);
         loop {
             let before = t.len();
-            t = t.strip_prefix("<br>").unwrap_or(t).trim();
-            t = t.strip_suffix("<br>").unwrap_or(t).trim();
+            t = trim(t.strip_prefix("<br>").unwrap_or(t));
+            if let Some(rest) = t.strip_suffix("<br>")
+                && (rest.len() - rest.trim_end_matches('\\').len()) % 2 == 0
+            {
+                t = trim(rest);
+            }
             if t.len() == before {
                 break;
             }

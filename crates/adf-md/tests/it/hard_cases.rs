@@ -870,6 +870,20 @@ fn cases() -> Vec<(&'static str, Value)> {
             ])])]])]),
         ),
         (
+            "literal <br> and NBSP at cell edges",
+            doc(vec![table(vec![
+                vec![td(vec![pt("a<br>")]), td(vec![pt("<br>b")])],
+                vec![
+                    td(vec![p(vec![t("a\\<br>"), br()])]),
+                    td(vec![p(vec![text("<br>", &[strong()]), br()])]),
+                ],
+                vec![
+                    td(vec![p(vec![t("\u{a0}a "), br()])]),
+                    td(vec![p(vec![br(), t(" b\u{a0}")])]),
+                ],
+            ])]),
+        ),
+        (
             "links and code with pipes in cells",
             doc(vec![table(vec![vec![td(vec![p(vec![
                 text("l|nk", &[link_titled("https://e.com/a|b", "t|itle")]),

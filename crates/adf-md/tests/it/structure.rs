@@ -677,17 +677,6 @@ fn doc() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-// ------------------------------------------------------------ known bugs
-
-/// Rewrites a document so that it no longer triggers the converter bugs
-/// found so far, which keeps the property below useful (it can find new
-/// bugs) while those are open. Each rewrite names its bug; the property
-/// further down runs without them (ignored while any is open). Remove a
-/// rewrite once its bug is fixed. None is open at present.
-fn avoid_known_bugs(doc: Value) -> Value {
-    doc
-}
-
 // ------------------------------------------------------------ properties
 
 proptest! {
@@ -698,14 +687,7 @@ proptest! {
     })]
 
     #[test]
-    fn schema_valid_documents_keep_their_structure(d in doc().prop_map(avoid_known_bugs)) {
-        if let Err(e) = check(&d) {
-            prop_assert!(false, "{}", e);
-        }
-    }
-
-    #[test]
-    fn schema_valid_documents_keep_their_structure_with_known_bugs(d in doc()) {
+    fn schema_valid_documents_keep_their_structure(d in doc()) {
         if let Err(e) = check(&d) {
             prop_assert!(false, "{}", e);
         }
@@ -734,12 +716,7 @@ fn hunt() {
         Config::default(),
         TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &[seed; 32]),
     );
-    // `HUNT_ALL=1` hunts with the known bugs too.
-    let strategy = if std::env::var_os("HUNT_ALL").is_some() {
-        doc()
-    } else {
-        doc().prop_map(avoid_known_bugs).boxed()
-    };
+    let strategy = doc();
     let mut found: Vec<(usize, String, String)> = Vec::new();
     for _ in 0..n {
         let mut tree = strategy.new_tree(&mut runner).expect("a document");
