@@ -2,6 +2,7 @@
 
 mod fixtures;
 mod hard_cases;
+mod malformed;
 mod options;
 mod oracle;
 mod props;

@@ -671,7 +671,7 @@ fn block(ctx: Ctx, depth: u32) -> BoxedStrategy<Value> {
     Union::new_weighted(choices).boxed()
 }
 
-fn doc() -> BoxedStrategy<Value> {
+pub(crate) fn doc() -> BoxedStrategy<Value> {
     prop::collection::vec(block(Ctx::Root, 3), 1..6)
         .prop_map(|c| json!({"version": 1, "type": "doc", "content": c}))
         .boxed()
