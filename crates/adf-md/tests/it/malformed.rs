@@ -36,7 +36,13 @@ impl Dice {
 
     /// True one time in `n`.
     fn one_in(&mut self, n: u64) -> bool {
-        self.next() % n == 0
+        self.next().is_multiple_of(n)
+    }
+
+    /// A number in `0..=n`.
+    fn up_to(&mut self, n: usize) -> usize {
+        let n = u64::try_from(n).expect("a small length");
+        usize::try_from(self.next() % (n + 1)).expect("at most n")
     }
 }
 
@@ -94,7 +100,7 @@ fn mutate(v: &mut Value, dice: &mut Dice) {
             mutate(child, dice);
         }
         if inline && dice.one_in(2) {
-            let at = (dice.next() % (children.len() as u64 + 1)) as usize;
+            let at = dice.up_to(children.len());
             let blank = if dice.one_in(2) {
                 json!({"type": "text", "text": ""})
             } else {
@@ -115,7 +121,7 @@ fn mutate_marks(node: &mut Map<String, Value>, dice: &mut Dice) {
                 marks.reverse();
             }
             if dice.one_in(3) {
-                let at = (dice.next() % (marks.len() as u64 + 1)) as usize;
+                let at = dice.up_to(marks.len());
                 marks.insert(at, json!({"type": "sparkle", "attrs": {"x": 1}}));
             }
         }
