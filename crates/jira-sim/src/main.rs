@@ -86,6 +86,20 @@ struct Args {
     /// Probability of a dropped connection per REST call.
     #[arg(long, default_value_t = 0.0)]
     drop_rate: f64,
+    /// Probability that a bulk fetch lists an issue in `issueErrors` with a
+    /// retriable message instead of returning it.
+    #[arg(long, default_value_t = 0.0)]
+    bulk_issue_error_rate: f64,
+    /// Probability that a search page after the first leaves out one of its
+    /// issues (a positional page over a result that shifted).
+    #[arg(long, default_value_t = 0.0)]
+    search_omit_rate: f64,
+    /// Cloud search pages smaller than Jira's usual (ids or issues per page).
+    #[arg(long)]
+    search_page_cap: Option<usize>,
+    /// Data Center's result window: a `startAt + maxResults` past it is a 500.
+    #[arg(long, requires = "data_center")]
+    search_result_window: Option<usize>,
     /// Search index lag in milliseconds.
     #[arg(long, default_value_t = 0)]
     index_lag_ms: u64,
@@ -137,6 +151,10 @@ async fn main() -> anyhow::Result<()> {
             quota_applies_to_all: a.quota_all,
             error_rate_5xx: a.error_rate,
             drop_rate: a.drop_rate,
+            bulk_issue_error_rate: a.bulk_issue_error_rate,
+            search_omit_rate: a.search_omit_rate,
+            search_page_cap: a.search_page_cap,
+            search_result_window: a.search_result_window,
             index_lag: Duration::from_millis(a.index_lag_ms),
             ..Faults::default()
         },
