@@ -241,16 +241,28 @@ impl Engine {
         };
         let mut in_scope = unsure;
         for chunk in existing.chunks(100) {
-            let wanted: BTreeMap<&str, &IssueRef> =
+            let mut wanted: BTreeMap<&str, &IssueRef> =
                 chunk.iter().map(|r| (r.id.as_str(), r)).collect();
-            let list: Vec<&str> = wanted.keys().copied().collect();
-            let jql = in_scope_jql(scope, now_ms, &list);
-            let mut pages = std::pin::pin!(self.jira.search_ids(jql));
-            while let Some(page) = pages.next().await {
-                for issue in page?.issues {
-                    if let Some(r) = wanted.get(issue.id.as_str()) {
-                        in_scope.push((*r).clone());
+            // Pages after the first are positions in a result Jira
+            // re-evaluates, so an issue can slip past when another leaves
+            // the result mid-query, just as in the census. The ones not
+            // returned are asked for again until a query returns none of
+            // them: that query is one empty page, which cannot shift.
+            while !wanted.is_empty() {
+                let list: Vec<&str> = wanted.keys().copied().collect();
+                let jql = in_scope_jql(scope, now_ms, &list);
+                let mut pages = std::pin::pin!(self.jira.search_ids(jql));
+                let mut found = false;
+                while let Some(page) = pages.next().await {
+                    for issue in page?.issues {
+                        if let Some(r) = wanted.remove(issue.id.as_str()) {
+                            in_scope.push(r.clone());
+                            found = true;
+                        }
                     }
+                }
+                if !found {
+                    break;
                 }
             }
         }
