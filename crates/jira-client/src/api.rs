@@ -25,6 +25,9 @@ pub const BULK_FETCH_LARGE: usize = 1000;
 const CHANGELOG_BULK_ISSUES: usize = 1000;
 /// Fields whose values are lists and so forbid the large bulk fetch batch.
 const MULTI_VALUED_FIELDS: &[&str] = &["comment", "worklog", "attachment"];
+/// Jira's message for an issue that is gone or hidden, given to a bulk-read
+/// issue whose single read answered 404.
+const NOT_FOUND_MESSAGE: &str = "Issue does not exist or you do not have permission to see it.";
 
 /// An enhanced JQL search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -449,10 +452,13 @@ impl JiraClient {
         Ok(all)
     }
 
-    /// One batch, with the ids Jira lists in `issueErrors` for a reason
-    /// other than "does not exist" asked again as the retry policy allows
-    /// (Jira documents those as retriable errors or payload constraints).
-    /// What still fails is returned in [`BulkFetch::errors`].
+    /// One batch. Ids Jira lists in `issueErrors` for a reason other than
+    /// "does not exist" (Jira documents those as retriable errors or
+    /// payload constraints) are asked for once more in bulk after a pause;
+    /// those still listed are read one by one with [`Self::issue`], which
+    /// has no batch payload limit, so an issue a payload constraint keeps
+    /// out of every bulk response is still read. What fails there with a
+    /// retriable error is returned in [`BulkFetch::errors`].
     async fn bulk_fetch_batch(
         &self,
         batch: Vec<String>,
@@ -460,35 +466,62 @@ impl JiraClient {
         expand: &[String],
     ) -> Result<BulkFetch> {
         let mut out = self.bulk_fetch_split(batch, fields, expand).await?;
-        let policy = &self.inner.retry;
-        for retry in 0..policy.max_retries {
-            let (retriable, final_errors): (Vec<BulkFetchError>, Vec<BulkFetchError>) =
-                out.errors.into_iter().partition(|e| !e.is_not_found());
-            out.errors = final_errors;
-            if retriable.is_empty() {
-                return Ok(out);
-            }
-            let delay = policy.delay(retry, None);
-            tracing::debug!(
-                issues = retriable.len(),
-                ?delay,
-                message = %retriable[0].error_message,
-                "bulk fetch listed retriable issue errors; asking for those issues again"
-            );
-            tokio::time::sleep(delay).await;
-            let again = self
-                .bulk_fetch_split(
-                    retriable.into_iter().map(|e| e.id).collect(),
-                    fields,
-                    expand,
-                )
-                .await?;
-            out.issues.extend(again.issues);
-            out.errors.extend(again.errors);
-            // Keep Jira's ascending id order across the retried issues.
-            out.issues
-                .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
+        let (mut listed, gone): (Vec<BulkFetchError>, Vec<BulkFetchError>) =
+            out.errors.into_iter().partition(|e| !e.is_not_found());
+        out.errors = gone;
+        if listed.is_empty() {
+            return Ok(out);
         }
+        let delay = self.inner.retry.delay(0, None);
+        tracing::debug!(
+            issues = listed.len(),
+            ?delay,
+            message = %listed[0].error_message,
+            "bulk fetch listed retriable issue errors; asking for those issues again"
+        );
+        tokio::time::sleep(delay).await;
+        let again = self
+            .bulk_fetch_split(listed.into_iter().map(|e| e.id).collect(), fields, expand)
+            .await?;
+        out.issues.extend(again.issues);
+        let gone;
+        (listed, gone) = again.errors.into_iter().partition(|e| !e.is_not_found());
+        out.errors.extend(gone);
+        if !listed.is_empty() {
+            tracing::debug!(
+                issues = listed.len(),
+                message = %listed[0].error_message,
+                "bulk fetch listed the same issues again; reading them one by one"
+            );
+            let singles: Vec<(BulkFetchError, Result<Option<RawIssue>>)> = stream::iter(listed)
+                .map(|e| async move {
+                    let read = self.issue(&e.id, fields, expand).await;
+                    (e, read)
+                })
+                .buffered(self.inner.concurrency)
+                .collect()
+                .await;
+            for (listed, read) in singles {
+                match read {
+                    Ok(Some(issue)) => out.issues.push(issue),
+                    Ok(None) => out.errors.push(BulkFetchError {
+                        id: listed.id,
+                        error_message: NOT_FOUND_MESSAGE.to_owned(),
+                    }),
+                    Err(e) if e.is_retryable() => out.errors.push(BulkFetchError {
+                        id: listed.id,
+                        error_message: format!(
+                            "{} (and a single read failed too: {e})",
+                            listed.error_message
+                        ),
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        // Keep Jira's ascending id order across the issues read again.
+        out.issues
+            .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
         Ok(out)
     }
 
@@ -544,6 +577,42 @@ impl JiraClient {
             }
         }
         Ok(out)
+    }
+
+    /// One issue (`GET /issue/{idOrKey}`) with the given fields and
+    /// expands (Jira's defaults when empty), exactly as Jira sent it, or
+    /// `None` when Jira answers 404: deleted, or not visible to the caller.
+    /// [`Self::bulk_fetch`] reads issues far faster; this read has no batch
+    /// payload limit, and works on Data Center too.
+    #[tracing::instrument(level = "debug", skip(self, fields, expand))]
+    pub async fn issue(
+        &self,
+        issue_id_or_key: &str,
+        fields: &[String],
+        expand: &[String],
+    ) -> Result<Option<RawIssue>> {
+        check_id_or_key(issue_id_or_key)?;
+        let v = self.inner.api_version();
+        let mut req = Request::get(
+            format!("rest/api/{v}/issue/{issue_id_or_key}"),
+            format!("/rest/api/{v}/issue/{{id}}"),
+        );
+        if !fields.is_empty() {
+            req = req.query("fields", fields.join(","));
+        }
+        if !expand.is_empty() {
+            req = req.query("expand", expand.join(","));
+        }
+        match self.inner.send(&req).await {
+            Ok(bytes) => {
+                let raw: Box<RawValue> = decode(&req.label, &bytes)?;
+                RawIssue::from_raw(raw)
+                    .map(Some)
+                    .map_err(label_decode(&req.label))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// An issue's current id and key (`GET /issue/{idOrKey}?fields=key`), or

@@ -105,6 +105,13 @@ pub struct Faults {
     /// `issueErrors` with a retriable message instead (Jira documents these
     /// as transient errors or payload constraints).
     pub bulk_issue_error_rate: f64,
+    /// Keys of issues a payload constraint keeps out of every bulk fetch
+    /// (listed in `issueErrors` as too large for a bulk response); a
+    /// single-issue GET returns them.
+    pub bulk_oversized_issues: std::collections::BTreeSet<String>,
+    /// Keys of issues no read can return for now: bulk fetch lists them as
+    /// a retriable error and a single-issue GET answers 503.
+    pub unavailable_issues: std::collections::BTreeSet<String>,
     /// Probability that a search page after the first leaves out one of
     /// its issues, as a positional page does when the result shifts under
     /// it (an issue deleted or moved while a client enumerates).

@@ -29,6 +29,8 @@ use crate::{
 const NOT_FOUND_ISSUE: &str = "Issue does not exist or you do not have permission to see it.";
 /// What the `bulk_issue_error_rate` fault lists an issue with.
 const TRANSIENT_ISSUE_ERROR: &str = "The issue could not be retrieved in time; request it again.";
+/// What the `bulk_oversized_issues` fault lists an issue with.
+const OVERSIZED_ISSUE_ERROR: &str = "The issue is too large to be returned in a bulk response; request fewer fields or fetch it on its own.";
 const REMOVED_SEARCH: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";
 const TOKEN_TTL_MS: i64 = 7 * 86_400_000;
 const BAD_PAYLOAD: &str =
@@ -1610,9 +1612,24 @@ impl Shared {
         let s = self.read();
         let mut found: Vec<u32> = Vec::new();
         let mut errors = Vec::new();
-        let error_rate = lock(&self.limits).faults.bulk_issue_error_rate;
+        let (error_rate, oversized, unavailable) = {
+            let l = lock(&self.limits);
+            (
+                l.faults.bulk_issue_error_rate,
+                l.faults.bulk_oversized_issues.clone(),
+                l.faults.unavailable_issues.clone(),
+            )
+        };
         for k in &ids {
-            match s.resolve(k).filter(|_| !anon) {
+            let resolved = s.resolve(k).filter(|_| !anon);
+            let key = resolved.map(|i| s.key(&s.issues[i as usize]));
+            match resolved {
+                Some(_) if key.as_ref().is_some_and(|k| unavailable.contains(k)) => {
+                    errors.push(json!({"id": k, "errorMessage": TRANSIENT_ISSUE_ERROR}));
+                }
+                Some(_) if key.as_ref().is_some_and(|k| oversized.contains(k)) => {
+                    errors.push(json!({"id": k, "errorMessage": OVERSIZED_ISSUE_ERROR}));
+                }
                 Some(_) if error_rate > 0.0 && lock(&self.limits).fault_rng.chance(error_rate) => {
                     errors.push(json!({"id": k, "errorMessage": TRANSIENT_ISSUE_ERROR}));
                 }
@@ -1640,6 +1657,13 @@ impl Shared {
         let Some(idx) = s.resolve(key).filter(|_| !anon) else {
             return Reply::error(404, NOT_FOUND_ISSUE);
         };
+        if lock(&self.limits)
+            .faults
+            .unavailable_issues
+            .contains(&s.key(&s.issues[idx as usize]))
+        {
+            return Reply::error(503, "Service Unavailable");
+        }
         let sel = FieldSel::parse(params_all(params, "fields"), "*all");
         let expand = render::Expand::parse(params_all(params, "expand"));
         let ctx = self.ctx(&s, v2);

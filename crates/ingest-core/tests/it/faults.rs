@@ -180,25 +180,70 @@ async fn issues_a_bulk_fetch_lists_as_retriable_errors_are_fetched_again() {
     h.assert_matches_ground_truth().await;
 }
 
-/// Issues Jira keeps failing to return stop the run before the cursor
-/// passes them; the next healthy run writes them.
+/// Every bulk fetch listing every issue as a retriable error (as a
+/// payload constraint would, for good): the issues are read one by one.
 #[tokio::test]
-async fn issues_jira_keeps_failing_to_return_hold_the_cursor() {
-    let h = Harness::with(50, |c| {
+async fn issues_bulk_fetch_never_returns_are_read_one_by_one() {
+    let h = Harness::with(40, |c| {
         c.faults = Faults {
             bulk_issue_error_rate: 1.0,
             ..Faults::default()
         };
     })
     .await;
+    let summary = h.engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.status, RunStatus::Complete, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+    assert_eq!(
+        h.sim.stats().total("GET /rest/api/3/issue/{issueIdOrKey}"),
+        40
+    );
+}
+
+/// An issue a payload constraint keeps out of every bulk response is read
+/// on its own, with the same fields and changelog as the others.
+#[tokio::test]
+async fn an_issue_too_large_for_bulk_fetch_is_read_on_its_own() {
+    let h = Harness::new(60).await;
+    let truth = h.sim.issues_snapshot();
+    let big: BTreeSet<String> = [truth[3].key.clone(), truth[41].key.clone()].into();
+    h.sim.set_faults(Faults {
+        bulk_oversized_issues: big,
+        ..Faults::default()
+    });
+    let summary = h.engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.status, RunStatus::Complete, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+    assert_eq!(
+        h.sim.stats().total("GET /rest/api/3/issue/{issueIdOrKey}"),
+        2
+    );
+}
+
+/// Issues Jira keeps failing to return, in bulk and on their own, stop the
+/// run before the cursor passes them; the next healthy run writes them.
+#[tokio::test]
+async fn issues_jira_keeps_failing_to_return_hold_the_cursor() {
+    let h = Harness::new(50).await;
+    let truth = h.sim.issues_snapshot();
+    let broken: BTreeSet<String> = truth.iter().take(3).map(|i| i.key.clone()).collect();
+    h.sim.set_faults(Faults {
+        unavailable_issues: broken,
+        ..Faults::default()
+    });
     let err = h.engine().sync(RunOptions::default()).await.unwrap_err();
     assert!(
-        matches!(err, ingest_core::Error::IssuesUnavailable { count: 50, .. }),
+        matches!(err, ingest_core::Error::IssuesUnavailable { count: 3, .. }),
         "{err}"
     );
     assert!(err.is_retryable());
     assert!(err.to_string().contains("request it again"), "{err}");
-    assert!(h.documents().await.is_empty());
+    assert!(
+        err.to_string().contains("a single read failed too"),
+        "{err}"
+    );
+    let cursor = h.engine().status().await.unwrap();
+    assert!(cursor.cursor.is_none(), "{cursor:?}");
 
     h.sim.set_faults(Faults::default());
     let done = h.engine().sync(RunOptions::default()).await.unwrap();
