@@ -90,6 +90,14 @@ struct Args {
     /// retriable message instead of returning it.
     #[arg(long, default_value_t = 0.0)]
     bulk_issue_error_rate: f64,
+    /// Comma-separated keys bulk fetch always lists in `issueErrors` as too
+    /// large for a bulk response (a single GET returns them).
+    #[arg(long, value_delimiter = ',')]
+    bulk_oversized_issues: Vec<String>,
+    /// Comma-separated keys no read returns: listed as retriable in bulk,
+    /// 503 on a single GET.
+    #[arg(long, value_delimiter = ',')]
+    unavailable_issues: Vec<String>,
     /// Probability that a search page after the first leaves out one of its
     /// issues (a positional page over a result that shifted).
     #[arg(long, default_value_t = 0.0)]
@@ -152,6 +160,16 @@ async fn main() -> anyhow::Result<()> {
             error_rate_5xx: a.error_rate,
             drop_rate: a.drop_rate,
             bulk_issue_error_rate: a.bulk_issue_error_rate,
+            bulk_oversized_issues: a
+                .bulk_oversized_issues
+                .iter()
+                .map(|k| k.to_ascii_uppercase())
+                .collect(),
+            unavailable_issues: a
+                .unavailable_issues
+                .iter()
+                .map(|k| k.to_ascii_uppercase())
+                .collect(),
             search_omit_rate: a.search_omit_rate,
             search_page_cap: a.search_page_cap,
             search_result_window: a.search_result_window,
