@@ -14,13 +14,21 @@
 //! 5. Move the cursor to the window's upper bound only when the whole window
 //!    is written.
 
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use futures::{StreamExt, TryStreamExt, stream, stream::BoxStream};
 use jira_client::{
     BulkChangelogs, Deployment, ErrorKind, JiraClient, RawIssue, RawIssueChangelogs, SearchRequest,
 };
 use normalize::FieldCatalogue;
+use serde_json::value::RawValue;
 use state_store::{Cursor, CursorVersion, LeaseGuard, ObjectStoreExt};
 use tokio::time::Instant;
 
@@ -38,6 +46,16 @@ use crate::{
 const HYDRATE_BATCH: usize = 100;
 /// Full issues asked per Data Center search page (its default is 50).
 const DC_PAGE: u32 = 100;
+/// Whether this process has said that `changelog/bulkfetch` is missing
+/// (once is enough: every batch would say it again).
+static CHANGELOG_FALLBACK_LOGGED: AtomicBool = AtomicBool::new(false);
+
+/// The complete changelogs of a batch's truncated issues: from
+/// `changelog/bulkfetch`, or paged issue by issue where a site lacks it.
+enum Changelogs {
+    Bulk(BulkChangelogs),
+    PerIssue(HashMap<String, Vec<Box<RawValue>>>),
+}
 
 /// One entry of a window page.
 enum Item {
@@ -558,7 +576,7 @@ pub(crate) async fn complete(
         .collect();
     let changelogs = async {
         if truncated.is_empty() {
-            return Ok(BulkChangelogs::default());
+            return Ok(Changelogs::Bulk(BulkChangelogs::default()));
         }
         if jira.deployment() != Deployment::Cloud {
             tracing::warn!(
@@ -566,11 +584,32 @@ pub(crate) async fn complete(
                 "embedded changelogs are truncated and data center has no endpoint to complete \
                  them; keeping what the search returned"
             );
-            return Ok(BulkChangelogs::default());
+            return Ok(Changelogs::Bulk(BulkChangelogs::default()));
         }
-        jira.changelogs_by_issue(&truncated)
-            .await
-            .map_err(Error::from)
+        match jira.changelogs_by_issue(&truncated).await {
+            Ok(bulk) => Ok(Changelogs::Bulk(bulk)),
+            Err(e) if matches!(e.status(), Some(404 | 405 | 501)) => {
+                // A site or proxy without the bulk endpoint: page each
+                // issue's changelog instead (more requests, same histories).
+                if !CHANGELOG_FALLBACK_LOGGED.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        status = e.status(),
+                        "changelog/bulkfetch is not available on this site; reading each \
+                         truncated issue's changelog pages instead"
+                    );
+                }
+                let pages: Vec<(String, Vec<Box<RawValue>>)> = stream::iter(truncated.clone())
+                    .map(|id| async move {
+                        let pages = jira.changelog(&id).await?;
+                        Ok::<_, Error>((id, pages))
+                    })
+                    .buffered(concurrency.max(1))
+                    .try_collect()
+                    .await?;
+                Ok(Changelogs::PerIssue(pages.into_iter().collect()))
+            }
+            Err(e) => Err(e.into()),
+        }
     };
     let comments = stream::iter(issues)
         .map(|issue| async move {
@@ -587,8 +626,11 @@ pub(crate) async fn complete(
     Ok(with_comments
         .into_iter()
         .map(|(issue, comment_pages)| {
-            let changelog_pages = match issue.changelog {
-                Some(totals) if totals.is_truncated() => {
+            let changelog_pages = match (issue.changelog, &mut changelogs) {
+                (Some(totals), Changelogs::PerIssue(pages)) if totals.is_truncated() => {
+                    pages.remove(&issue.id).unwrap_or_default()
+                }
+                (Some(totals), Changelogs::Bulk(changelogs)) if totals.is_truncated() => {
                     let entries = changelogs.remove(&issue.id);
                     let found: usize = entries.iter().map(|e| e.histories).sum();
                     if (found as u64) < totals.total {

@@ -112,6 +112,10 @@ pub struct Faults {
     /// Keys of issues no read can return for now: bulk fetch lists them as
     /// a retriable error and a single-issue GET answers 503.
     pub unavailable_issues: std::collections::BTreeSet<String>,
+    /// Play a site (or a proxy in front of one) without
+    /// `POST /rest/api/3/changelog/bulkfetch`: it answers 404, so clients
+    /// must page each issue's changelog instead.
+    pub no_changelog_bulkfetch: bool,
     /// Probability that a search page after the first leaves out one of
     /// its issues, as a positional page does when the result shifts under
     /// it (an issue deleted or moved while a client enumerates).

@@ -90,6 +90,9 @@ struct Args {
     /// retriable message instead of returning it.
     #[arg(long, default_value_t = 0.0)]
     bulk_issue_error_rate: f64,
+    /// Answer 404 to `changelog/bulkfetch`, as a site or proxy without it.
+    #[arg(long)]
+    no_changelog_bulkfetch: bool,
     /// Comma-separated keys bulk fetch always lists in `issueErrors` as too
     /// large for a bulk response (a single GET returns them).
     #[arg(long, value_delimiter = ',')]
@@ -160,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
             error_rate_5xx: a.error_rate,
             drop_rate: a.drop_rate,
             bulk_issue_error_rate: a.bulk_issue_error_rate,
+            no_changelog_bulkfetch: a.no_changelog_bulkfetch,
             bulk_oversized_issues: a
                 .bulk_oversized_issues
                 .iter()

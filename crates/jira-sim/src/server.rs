@@ -1074,6 +1074,11 @@ impl Shared {
             }
             (Method::POST, ["search", "approximate-count"]) => self.approximate_count(body, anon),
             (Method::POST, ["issue", "bulkfetch"]) => self.bulkfetch(body, anon, v2),
+            (Method::POST, ["changelog", "bulkfetch"])
+                if lock(&self.limits).faults.no_changelog_bulkfetch =>
+            {
+                Reply::error(404, "No such endpoint in the Jira simulator.")
+            }
             (Method::POST, ["changelog", "bulkfetch"]) => self.changelog_bulk(body, anon),
             (Method::GET, ["project", "search"]) => self.project_search(params, anon),
             (Method::GET, ["project"]) => {

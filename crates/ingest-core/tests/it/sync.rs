@@ -232,10 +232,16 @@ pub(crate) fn raw_history_ids(raw: &serde_json::Value) -> Vec<String> {
             .iter()
             .collect()
     } else {
+        // `changelog/bulkfetch` entries, or pages of the per-issue endpoint.
         pages
             .iter()
-            .inspect(|p| assert_eq!(p["issueId"], raw["issue"]["id"], "a page of another issue"))
-            .flat_map(|p| p["changeHistories"].as_array().unwrap())
+            .flat_map(|p| match p["changeHistories"].as_array() {
+                Some(histories) => {
+                    assert_eq!(p["issueId"], raw["issue"]["id"], "a page of another issue");
+                    histories
+                }
+                None => p["values"].as_array().unwrap(),
+            })
             .collect()
     };
     histories
@@ -253,6 +259,39 @@ pub(crate) async fn only_raw(h: &Harness, key: &str) -> String {
         .unwrap();
     assert_eq!(keys.len(), 1, "{key}: {keys:?}");
     String::from_utf8(h.store.get(&keys[0]).await.unwrap().body.to_vec()).unwrap()
+}
+
+/// A site (or proxy) without `changelog/bulkfetch`: long changelogs are
+/// paged issue by issue instead, and are just as complete.
+#[tokio::test]
+async fn long_changelogs_are_complete_without_the_bulk_changelog_endpoint() {
+    let h = Harness::with(300, |c| c.faults.no_changelog_bulkfetch = true).await;
+    let summary = h.engine().sync(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.status, RunStatus::Complete, "{summary:?}");
+    h.assert_matches_ground_truth().await;
+    let mut long = 0;
+    for issue in h.sim.issues_snapshot() {
+        let facts = h.sim.issue_facts(&issue.key).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&only_raw(&h, &issue.key).await).unwrap();
+        let ids = raw_history_ids(&raw);
+        assert_eq!(ids.len(), facts.changelog_total, "{} histories", issue.key);
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(
+            unique.len(),
+            ids.len(),
+            "{} has duplicate histories",
+            issue.key
+        );
+        if !raw["changelog_pages"].as_array().unwrap().is_empty() {
+            long += 1;
+        }
+    }
+    assert!(long >= 3, "only {long} issues with long changelogs");
+    let stats = h.sim.stats();
+    assert!(
+        stats.total("GET /rest/api/3/issue/{issueIdOrKey}/changelog") >= long,
+        "{stats:?}"
+    );
 }
 
 #[tokio::test]
