@@ -148,14 +148,6 @@ struct WireBulk {
     issue_errors: Vec<BulkFetchError>,
 }
 
-/// The id and key of `GET /issue/{idOrKey}`.
-#[derive(Deserialize)]
-struct WireIssueRef {
-    id: String,
-    #[serde(default)]
-    key: String,
-}
-
 /// The paging fields of `/comment` and `/changelog` pages.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -620,24 +612,13 @@ impl JiraClient {
     /// A moved issue's old key resolves to its new key.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn issue_ref(&self, issue_id_or_key: &str) -> Result<Option<IssueRef>> {
-        check_id_or_key(issue_id_or_key)?;
-        let v = self.inner.api_version();
-        let req = Request::get(
-            format!("rest/api/{v}/issue/{issue_id_or_key}"),
-            format!("/rest/api/{v}/issue/{{id}}"),
-        )
-        .query("fields", "key");
-        match self.inner.send(&req).await {
-            Ok(bytes) => {
-                let found: WireIssueRef = decode(&req.label, &bytes)?;
-                Ok(Some(IssueRef {
-                    id: found.id,
-                    key: found.key,
-                }))
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let found = self
+            .issue(issue_id_or_key, &["key".to_owned()], &[])
+            .await?;
+        Ok(found.map(|issue| IssueRef {
+            id: issue.id,
+            key: issue.key,
+        }))
     }
 
     /// Every page of an issue's comments, oldest first, each exactly as Jira

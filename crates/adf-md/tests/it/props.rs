@@ -260,11 +260,8 @@ fn doc() -> impl Strategy<Value = Value> {
 // ------------------------------------------------------------ properties
 
 proptest! {
-    // 512 cases by default; `PROPTEST_CASES` raises it for a longer hunt.
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512),
-        ..ProptestConfig::default()
-    })]
+    // `PROPTEST_CASES` raises the 512 cases for a longer hunt.
+    #![proptest_config(crate::support::proptest_config(512))]
 
     #[test]
     fn arbitrary_json_never_panics(v in any_json()) {

@@ -680,11 +680,8 @@ pub(crate) fn doc() -> BoxedStrategy<Value> {
 // ------------------------------------------------------------ properties
 
 proptest! {
-    // 256 cases by default; `PROPTEST_CASES=20000` makes a longer hunt.
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
-        ..ProptestConfig::default()
-    })]
+    // `PROPTEST_CASES` raises the 256 cases for a longer hunt.
+    #![proptest_config(crate::support::proptest_config(256))]
 
     #[test]
     fn schema_valid_documents_keep_their_structure(d in doc()) {

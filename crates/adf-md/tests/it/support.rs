@@ -214,3 +214,15 @@ pub(crate) fn outline(md: &str) -> String {
     out.push('\n');
     out
 }
+
+/// The property tests' configuration: `default` cases, or `PROPTEST_CASES`
+/// for a longer hunt.
+pub(crate) fn proptest_config(default: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(default),
+        ..proptest::test_runner::Config::default()
+    }
+}

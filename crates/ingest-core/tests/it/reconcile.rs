@@ -108,10 +108,7 @@ async fn reconcile_completes_the_changelog_of_a_moved_issue() {
     let facts = h.sim.issue_facts(&new_key).unwrap();
     let raw: serde_json::Value =
         serde_json::from_str(&crate::sync::only_raw(&h, &new_key).await).unwrap();
-    let ids = crate::sync::raw_history_ids(&raw);
-    assert_eq!(ids.len(), facts.changelog_total, "{new_key}");
-    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len());
+    crate::sync::assert_history_complete(&raw, facts.changelog_total, &new_key);
     assert_eq!(
         h.sim.stats().total("POST /rest/api/3/changelog/bulkfetch") - before,
         1

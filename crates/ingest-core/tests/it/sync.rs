@@ -223,7 +223,7 @@ async fn long_comment_threads_are_complete() {
 /// The history ids a raw object holds: the changelog pages (per-issue
 /// entries of `changelog/bulkfetch`) when present, which replace the
 /// embedded list, else the embedded `changelog.histories`.
-pub(crate) fn raw_history_ids(raw: &serde_json::Value) -> Vec<String> {
+fn raw_history_ids(raw: &serde_json::Value) -> Vec<String> {
     let pages = raw["changelog_pages"].as_array().unwrap();
     let histories: Vec<&serde_json::Value> = if pages.is_empty() {
         raw["issue"]["changelog"]["histories"]
@@ -250,6 +250,14 @@ pub(crate) fn raw_history_ids(raw: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// A raw record holds each of the issue's `total` histories exactly once.
+pub(crate) fn assert_history_complete(raw: &serde_json::Value, total: usize, key: &str) {
+    let ids = raw_history_ids(raw);
+    assert_eq!(ids.len(), total, "{key} histories");
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{key} has duplicate histories");
+}
+
 /// The one raw object of an issue, as text.
 pub(crate) async fn only_raw(h: &Harness, key: &str) -> String {
     let keys = h
@@ -273,15 +281,7 @@ async fn long_changelogs_are_complete_without_the_bulk_changelog_endpoint() {
     for issue in h.sim.issues_snapshot() {
         let facts = h.sim.issue_facts(&issue.key).unwrap();
         let raw: serde_json::Value = serde_json::from_str(&only_raw(&h, &issue.key).await).unwrap();
-        let ids = raw_history_ids(&raw);
-        assert_eq!(ids.len(), facts.changelog_total, "{} histories", issue.key);
-        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
-        assert_eq!(
-            unique.len(),
-            ids.len(),
-            "{} has duplicate histories",
-            issue.key
-        );
+        assert_history_complete(&raw, facts.changelog_total, &issue.key);
         if !raw["changelog_pages"].as_array().unwrap().is_empty() {
             long += 1;
         }
@@ -305,15 +305,7 @@ async fn long_changelogs_are_complete_in_raw_with_one_bulk_call_per_batch() {
         let facts = h.sim.issue_facts(&issue.key).unwrap();
         let text = only_raw(&h, &issue.key).await;
         let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let ids = raw_history_ids(&raw);
-        assert_eq!(ids.len(), facts.changelog_total, "{} histories", issue.key);
-        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
-        assert_eq!(
-            unique.len(),
-            ids.len(),
-            "{} has duplicate histories",
-            issue.key
-        );
+        assert_history_complete(&raw, facts.changelog_total, &issue.key);
         let embedded = raw["issue"]["changelog"]["histories"]
             .as_array()
             .unwrap()
